@@ -1,0 +1,272 @@
+// How user types become bytes. Keys and values travel as Cereal
+// portable-binary blobs; the server stores them as opaque bytes, so any type
+// Cereal can serialize (std containers, strings, structs with `serialize`)
+// can be stored. Equal values of one type always encode to equal bytes,
+// which is what Dict keys are compared by.
+//
+// Every object records a type signature built from type_name<T>(). To give a
+// user type a stable, readable name, specialize mpshare::TypeName<T>:
+//   template <> struct mpshare::TypeName<Job> { static std::string get() { return "Job"; } };
+// Otherwise the compiler's type id is used, which is stable for programs
+// built by the same compiler.
+#pragma once
+
+#include <array>
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/chrono.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/list.hpp>
+#include <cereal/types/map.hpp>
+#include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
+#include <cereal/types/utility.hpp>
+#include <cereal/types/variant.hpp>
+#include <cereal/types/vector.hpp>
+#include <cstdint>
+#include <deque>
+#include <istream>
+#include <list>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "mpshare/errors.hpp"
+
+namespace mpshare {
+
+// An encoded value: owned, opaque bytes.
+using Bytes = std::string;
+
+namespace detail {
+
+// Appends everything written to a std::string it does not own.
+class StringSink : public std::streambuf {
+ public:
+  explicit StringSink(std::string& out) : out_(out) {}
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    out_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (!traits_type::eq_int_type(c, traits_type::eof()))
+      out_.push_back(traits_type::to_char_type(c));
+    return traits_type::not_eof(c);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Reads from a byte range it does not own; the range must outlive it.
+class ViewSource : public std::streambuf {
+ public:
+  explicit ViewSource(std::string_view in) {
+    char* p = const_cast<char*>(in.data());
+    setg(p, p, p + in.size());
+  }
+  bool exhausted() const { return gptr() == egptr(); }
+};
+
+}  // namespace detail
+
+// Appends the portable-binary encoding of `values...` (one archive) to `out`.
+template <class... T>
+void encode_into(std::string& out, const T&... values) {
+  detail::StringSink sink(out);
+  std::ostream os(&sink);
+  cereal::PortableBinaryOutputArchive ar(os);
+  if constexpr (sizeof...(T) > 0) ar(values...);
+}
+
+template <class T>
+Bytes encode(const T& value) {
+  Bytes out;
+  encode_into(out, value);
+  return out;
+}
+
+// Decodes one archive holding `values...` from `in`. Throws ProtocolError if
+// the bytes do not hold exactly those values.
+template <class... T>
+void decode_into(std::string_view in, T&... values) {
+  detail::ViewSource src(in);
+  std::istream is(&src);
+  try {
+    cereal::PortableBinaryInputArchive ar(is);
+    if constexpr (sizeof...(T) > 0) ar(values...);
+  } catch (const cereal::Exception& e) {
+    throw ProtocolError(std::string("cannot decode payload: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw ProtocolError("cannot decode payload: declared size too large");
+  }
+  if (!src.exhausted()) throw ProtocolError("cannot decode payload: trailing bytes");
+}
+
+template <class T>
+T decode(std::string_view in) {
+  T value{};
+  decode_into(in, value);
+  return value;
+}
+
+// Arithmetic encodings the server understands, for server-side increment
+// and compare. Fixed values (docs/PROTOCOL.md).
+enum class ValueCode : std::uint8_t {
+  opaque = 0,
+  i8,
+  i16,
+  i32,
+  i64,
+  u8,
+  u16,
+  u32,
+  u64,
+  f32,
+  f64,
+  boolean
+};
+
+template <class T>
+constexpr ValueCode value_code() {
+  using U = std::remove_cv_t<T>;
+  if constexpr (std::is_same_v<U, bool>)
+    return ValueCode::boolean;
+  else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) {
+    switch (sizeof(U)) {
+      case 1:
+        return ValueCode::i8;
+      case 2:
+        return ValueCode::i16;
+      case 4:
+        return ValueCode::i32;
+      default:
+        return ValueCode::i64;
+    }
+  } else if constexpr (std::is_integral_v<U>) {
+    switch (sizeof(U)) {
+      case 1:
+        return ValueCode::u8;
+      case 2:
+        return ValueCode::u16;
+      case 4:
+        return ValueCode::u32;
+      default:
+        return ValueCode::u64;
+    }
+  } else if constexpr (std::is_same_v<U, float>)
+    return ValueCode::f32;
+  else if constexpr (std::is_same_v<U, double>)
+    return ValueCode::f64;
+  else
+    return ValueCode::opaque;
+}
+
+template <class T>
+constexpr bool is_arithmetic_value =
+    value_code<T>() != ValueCode::opaque&& value_code<T>() != ValueCode::boolean;
+
+// Customization point for type signatures; see the file comment.
+template <class T, class Enable = void>
+struct TypeName {
+  static std::string get() { return std::string("cxx:") + typeid(T).name(); }
+};
+
+template <class T>
+std::string type_name() {
+  return TypeName<std::remove_cv_t<T>>::get();
+}
+
+namespace detail {
+template <class... T>
+std::string type_list() {
+  std::string out;
+  ((out += (out.empty() ? "" : ","), out += type_name<T>()), ...);
+  return out;
+}
+}  // namespace detail
+
+#define MPSHARE_TYPE_NAME(T, name)            \
+  template <>                                 \
+  struct TypeName<T> {                        \
+    static std::string get() { return name; } \
+  };
+MPSHARE_TYPE_NAME(bool, "bool")
+MPSHARE_TYPE_NAME(char, "char")
+MPSHARE_TYPE_NAME(std::int8_t, "int8")
+MPSHARE_TYPE_NAME(std::int16_t, "int16")
+MPSHARE_TYPE_NAME(std::int32_t, "int32")
+MPSHARE_TYPE_NAME(long, "int64")
+MPSHARE_TYPE_NAME(long long, "int64")
+MPSHARE_TYPE_NAME(std::uint8_t, "uint8")
+MPSHARE_TYPE_NAME(std::uint16_t, "uint16")
+MPSHARE_TYPE_NAME(std::uint32_t, "uint32")
+MPSHARE_TYPE_NAME(unsigned long, "uint64")
+MPSHARE_TYPE_NAME(unsigned long long, "uint64")
+MPSHARE_TYPE_NAME(float, "float32")
+MPSHARE_TYPE_NAME(double, "float64")
+MPSHARE_TYPE_NAME(std::string, "string")
+#undef MPSHARE_TYPE_NAME
+
+// Container names list only the element types (not allocators, hashers).
+#define MPSHARE_TEMPLATE_TYPE_NAME(Tmpl, name, unused, shown)                \
+  template <class... A>                                                      \
+  struct TypeName<Tmpl<A...>> {                                              \
+    static std::string get() {                                               \
+      return std::string(name "<") + shown_types<Tmpl<A...>, shown>() + ">"; \
+    }                                                                        \
+  };
+namespace detail {
+template <class T, std::size_t N>
+struct FirstTypes;
+template <template <class...> class Tmpl, class... A, std::size_t N>
+struct FirstTypes<Tmpl<A...>, N> {
+  template <std::size_t... I>
+  static std::string names(std::index_sequence<I...>) {
+    return type_list<std::tuple_element_t<I, std::tuple<A...>>...>();
+  }
+  static std::string get() {
+    return names(std::make_index_sequence < N == 0 ? sizeof...(A) : N > ());
+  }
+};
+}  // namespace detail
+template <class T, std::size_t N>
+std::string shown_types() {
+  return detail::FirstTypes<T, N>::get();
+}
+MPSHARE_TEMPLATE_TYPE_NAME(std::vector, "vector", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::deque, "deque", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::list, "list", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::set, "set", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::unordered_set, "unordered_set", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::map, "map", _, 2)
+MPSHARE_TEMPLATE_TYPE_NAME(std::unordered_map, "unordered_map", _, 2)
+MPSHARE_TEMPLATE_TYPE_NAME(std::pair, "pair", _, 0)
+MPSHARE_TEMPLATE_TYPE_NAME(std::tuple, "tuple", _, 0)
+MPSHARE_TEMPLATE_TYPE_NAME(std::optional, "optional", _, 1)
+MPSHARE_TEMPLATE_TYPE_NAME(std::variant, "variant", _, 0)
+#undef MPSHARE_TEMPLATE_TYPE_NAME
+
+template <class T, std::size_t N>
+struct TypeName<std::array<T, N>> {
+  static std::string get() { return "array<" + type_name<T>() + "," + std::to_string(N) + ">"; }
+};
+
+}  // namespace mpshare

@@ -1,0 +1,151 @@
+// The client core: one per Manager (and per server address a process talks
+// to). Thread-safe: every thread uses its own connection, opened lazily and
+// authenticated once; a call writes and reads on the calling thread. After
+// fork() the child opens new connections and never touches its parent's.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "mpshare/detail/protocol.hpp"
+
+namespace mpshare {
+
+// The shared secret both ends prove they know. Copyable value.
+class AuthKey {
+ public:
+  AuthKey() = default;
+  static AuthKey random();                            // 32 random bytes
+  static AuthKey from_file(const std::string& path);  // whole file (trailing newline kept)
+  static AuthKey from_string(std::string bytes) {
+    AuthKey k;
+    k.bytes_ = std::move(bytes);
+    return k;
+  }
+  const std::string& bytes() const { return bytes_; }
+  bool operator==(const AuthKey&) const = default;
+
+ private:
+  std::string bytes_;
+};
+
+// How a client talks to a server. Copyable value.
+struct ConnectOptions {
+  // Deadline for one non-blocking call (blocking calls: their own wait plus this).
+  std::chrono::milliseconds call_timeout{30000};
+  std::chrono::milliseconds connect_timeout{5000};
+  // Low-latency mode: spin on a reply this long before blocking.
+  std::chrono::microseconds spin{0};
+  // Map Value/Array shared memory when the server is local (else use RPC).
+  bool map_shared_memory = true;
+  // Largest reply accepted.
+  std::uint32_t max_frame = detail::default_max_frame;
+};
+
+namespace detail {
+
+class Connection;
+
+// When a call gives up waiting for its reply: never for waits that should
+// last until the server answers (the connection's death still ends them).
+struct Deadline {
+  std::chrono::steady_clock::time_point at{};
+  bool infinite = true;
+
+  static Deadline after(std::chrono::nanoseconds d) {
+    return {std::chrono::steady_clock::now() + d, false};
+  }
+  static Deadline never() { return {}; }
+};
+
+class ClientCore : public std::enable_shared_from_this<ClientCore> {
+ public:
+  ClientCore(std::string address, AuthKey key, ConnectOptions options);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  const std::string& address() const { return address_; }
+  const AuthKey& key() const { return key_; }
+  const ConnectOptions& options() const { return options_; }
+  bool is_local() const;  // unix socket
+
+  // One request, one reply, default deadline. Throws the typed error.
+  template <class Op, class... A>
+  typename Op::Result call(std::uint64_t object, const A&... args) {
+    return call_until<Op>(object, Deadline::after(options_.call_timeout), args...);
+  }
+
+  // A blocking request: `wait` is how long the server may park it
+  // (nullopt: until answered); the reply deadline adds call_timeout.
+  template <class Op, class... A>
+  typename Op::Result call_wait(std::uint64_t object, std::optional<std::chrono::nanoseconds> wait,
+                                const A&... args) {
+    return call_until<Op>(
+        object, wait ? Deadline::after(*wait + options_.call_timeout) : Deadline::never(), args...);
+  }
+
+  template <class Op, class... A>
+  typename Op::Result call_until(std::uint64_t object, Deadline deadline, const A&... args) {
+    static_assert(std::is_same_v<std::tuple<std::decay_t<A>...>, typename Op::Args>,
+                  "argument types must match the op table exactly");
+    Connection& c = connection();
+    std::string& frame = request_buffer(c);
+    append_frame(frame, Op::code, 0, next_request(c), object, args...);
+    std::string_view reply = exchange(c, deadline);
+    return decode_reply<typename Op::Result>(reply);
+  }
+
+  // Decodes a reply payload with this core as the decode context, so that
+  // proxies inside it attach to this server.
+  template <class R>
+  R decode_reply(std::string_view payload);
+
+  // This thread's connection to the server (opened on first use).
+  Connection& connection();
+  // Drops this thread's connection (the server releases what it held).
+  void disconnect_this_thread();
+
+  // The core a proxy being decoded on this thread attaches to.
+  static ClientCore* decode_context();
+  // A core for another address, sharing this core's key and options.
+  std::shared_ptr<ClientCore> for_address(const std::string& address);
+
+  // Raw access for batching and the shared-memory mapper: the frame buffer
+  // to append requests to, a fresh request id, and a blocking exchange of one
+  // request for its reply payload (valid until the next call on this thread).
+  static std::string& request_buffer(Connection& c);
+  static std::uint64_t next_request(Connection& c);
+  std::string_view exchange(Connection& c, Deadline deadline);
+
+ private:
+  std::uint64_t id_;
+  std::string address_;
+  AuthKey key_;
+  ConnectOptions options_;
+};
+
+class DecodeContextScope {
+ public:
+  explicit DecodeContextScope(ClientCore* core);
+  ~DecodeContextScope();
+  DecodeContextScope(const DecodeContextScope&) = delete;
+  DecodeContextScope& operator=(const DecodeContextScope&) = delete;
+
+ private:
+  ClientCore* previous_;
+};
+
+template <class R>
+R ClientCore::decode_reply(std::string_view payload) {
+  DecodeContextScope scope(this);
+  return decode<R>(payload);
+}
+
+}  // namespace detail
+}  // namespace mpshare

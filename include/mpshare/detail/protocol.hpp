@@ -1,0 +1,203 @@
+// The wire format shared by server and proxies: frame header, object kinds,
+// the op structs generated from ops.def, and the handshake constants.
+// No sockets here. docs/PROTOCOL.md specifies every byte.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "mpshare/codec.hpp"
+
+namespace mpshare {
+
+// Kinds of shared objects. Values are fixed on the wire.
+enum class Kind : std::uint8_t {
+  none = 0,
+  dict = 1,
+  list = 2,
+  queue = 3,
+  joinable_queue = 4,
+  lock = 5,
+  rlock = 6,
+  condition = 7,
+  semaphore = 8,
+  bounded_semaphore = 9,
+  event = 10,
+  barrier = 11,
+  value = 12,
+  array = 13,
+};
+
+std::string_view kind_name(Kind k) noexcept;
+
+// One entry of Manager::objects().
+struct ObjectInfo {
+  std::string name;
+  Kind kind = Kind::none;
+  std::string type;        // type signature, e.g. "dict<string,int64>"
+  std::uint64_t size = 0;  // items, waiters or bytes, by kind
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(name, kind, type, size);
+  }
+  bool operator==(const ObjectInfo&) const = default;
+};
+
+namespace detail {
+
+constexpr std::uint32_t kind_bit(Kind k) {
+  return 1u << static_cast<unsigned>(k);
+}
+
+// Bit mask of kinds an op applies to.
+struct KindMask {
+  static constexpr std::uint32_t bit(Kind k) { return kind_bit(k); }
+  static constexpr std::uint32_t none = 0;
+  static constexpr std::uint32_t dict = kind_bit(Kind::dict);
+  static constexpr std::uint32_t list = kind_bit(Kind::list);
+  static constexpr std::uint32_t queue = kind_bit(Kind::queue);
+  static constexpr std::uint32_t joinable_queue = kind_bit(Kind::joinable_queue);
+  static constexpr std::uint32_t lock = kind_bit(Kind::lock);
+  static constexpr std::uint32_t rlock = kind_bit(Kind::rlock);
+  static constexpr std::uint32_t condition = kind_bit(Kind::condition);
+  static constexpr std::uint32_t semaphore = kind_bit(Kind::semaphore);
+  static constexpr std::uint32_t bounded_semaphore = kind_bit(Kind::bounded_semaphore);
+  static constexpr std::uint32_t event = kind_bit(Kind::event);
+  static constexpr std::uint32_t barrier = kind_bit(Kind::barrier);
+  static constexpr std::uint32_t value = kind_bit(Kind::value);
+  static constexpr std::uint32_t array = kind_bit(Kind::array);
+};
+
+using BytesList = std::vector<Bytes>;
+using BytesPairs = std::vector<std::pair<Bytes, Bytes>>;
+using ObjectInfos = std::vector<ObjectInfo>;
+
+// The empty result.
+struct Unit {
+  template <class Ar>
+  void serialize(Ar&) {}
+};
+
+// Create-or-open by name (an empty name creates an anonymous object).
+// `params` is kind-specific (queue maxsize, semaphore value, ...), encoded
+// by the kind's proxy; reopening with different params is a TypeMismatch.
+struct OpenRequest {
+  std::string name;
+  Kind kind = Kind::none;
+  std::string type;
+  ValueCode value_code = ValueCode::opaque;
+  Bytes params;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(name, kind, type, value_code, params);
+  }
+};
+
+struct OpenReply {
+  std::uint64_t object_id = 0;
+  bool created = false;
+  Bytes params;  // kind-specific state for the proxy (e.g. shared memory layout)
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(object_id, created, params);
+  }
+};
+
+// Generated op structs: op::Name{code, kinds, Result, Args}.
+namespace op {
+#define MPSHARE_OP(Name, code_, kinds_, Result_, ...) \
+  struct Name {                                       \
+    static constexpr std::uint16_t code = code_;      \
+    static constexpr std::uint32_t kinds = kinds_;    \
+    static constexpr const char* name = #Name;        \
+    using Result = Result_;                           \
+    using Args = std::tuple<__VA_ARGS__>;             \
+  };
+#include "mpshare/detail/ops.def"
+#undef MPSHARE_OP
+}  // namespace op
+
+// Name of an op code, or nullptr when unknown.
+const char* op_name(std::uint16_t code) noexcept;
+
+// Frame header: 24 bytes, little-endian.
+//   u32 length   payload bytes following the header
+//   u16 op       request: op code; reply: status (Errc, 0 = ok)
+//   u16 flags    bit 0: reply
+//   u64 request  request id, echoed in the reply
+//   u64 object   object id (0 for manager ops), echoed in the reply
+struct FrameHeader {
+  std::uint32_t length = 0;
+  std::uint16_t op = 0;
+  std::uint16_t flags = 0;
+  std::uint64_t request = 0;
+  std::uint64_t object = 0;
+
+  static constexpr std::size_t size = 24;
+  static constexpr std::uint16_t reply_flag = 1;
+
+  bool is_reply() const { return (flags & reply_flag) != 0; }
+  bool operator==(const FrameHeader&) const = default;
+};
+
+void write_header(const FrameHeader& h, char* out) noexcept;
+FrameHeader read_header(const char* in) noexcept;
+
+// Limits and handshake constants.
+inline constexpr std::uint32_t default_max_frame = 256u * 1024 * 1024;
+inline constexpr std::size_t nonce_size = 32;
+inline constexpr std::size_t mac_size = 32;
+inline constexpr std::array<char, 4> magic = {'M', 'P', 'S', 'H'};
+inline constexpr std::uint16_t protocol_version = 1;
+// Server hello: magic(4) version(u16) reserved(u16) server_nonce(32) = 40 bytes.
+inline constexpr std::size_t server_hello_size = 8 + nonce_size;
+// Client answer: client_nonce(32) mac(32) = 64 bytes.
+inline constexpr std::size_t client_answer_size = nonce_size + mac_size;
+// Server verdict: status(u16) reserved(u16) pad(u32) mac(32) = 40 bytes.
+inline constexpr std::size_t server_verdict_size = 8 + mac_size;
+
+// HMAC-SHA-256(key, label || server_nonce || client_nonce). `label` is
+// "mpshare-client" for the client's proof, "mpshare-server" for the server's.
+std::array<unsigned char, mac_size> handshake_mac(std::string_view key, std::string_view label,
+                                                  const unsigned char* server_nonce,
+                                                  const unsigned char* client_nonce);
+// Constant-time comparison of two MACs.
+bool mac_equal(const unsigned char* a, const unsigned char* b) noexcept;
+// Cryptographically random bytes (OpenSSL); throws Error on failure.
+void random_bytes(unsigned char* out, std::size_t n);
+
+// A parsed listen/connect address: "unix:/path" or "tcp://host:port"
+// (IPv6 hosts in brackets). Throws std::invalid_argument.
+struct Address {
+  enum class Type { unix_socket, tcp } type = Type::unix_socket;
+  std::string path;  // unix
+  std::string host;  // tcp
+  std::uint16_t port = 0;
+};
+Address parse_address(const std::string& address);
+
+// Encodes a whole frame (header + payload archive of `args...`) into `out`,
+// appending. Returns nothing; the header's length is filled in.
+template <class... A>
+void append_frame(std::string& out, std::uint16_t op_or_status, std::uint16_t flags,
+                  std::uint64_t request, std::uint64_t object, const A&... args) {
+  const std::size_t start = out.size();
+  out.resize(start + FrameHeader::size);
+  encode_into(out, args...);
+  FrameHeader h{static_cast<std::uint32_t>(out.size() - start - FrameHeader::size), op_or_status,
+                flags, request, object};
+  write_header(h, out.data() + start);
+}
+
+}  // namespace detail
+}  // namespace mpshare

@@ -1,0 +1,84 @@
+// What every proxy is: (client core, object id, name). Proxies are cheap
+// copyable values, safe to use from many threads, and serializable: a proxy
+// stored in a Dict/List/Queue or sent to another process attaches, on
+// decoding, to the server the decoding proxy talks to.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpshare/detail/client.hpp"
+
+namespace mpshare::detail {
+
+class ProxyBase {
+ public:
+  ProxyBase() = default;
+  ProxyBase(std::shared_ptr<ClientCore> core, std::uint64_t id, std::string name)
+      : core_(std::move(core)), id_(id), name_(std::move(name)) {}
+
+  std::uint64_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  bool valid() const { return core_ != nullptr; }
+  ClientCore& core() const { return *core_; }
+  const std::shared_ptr<ClientCore>& core_ptr() const { return core_; }
+
+  template <class Ar>
+  void save(Ar& ar) const {
+    ar(core_ ? core_->address() : std::string(), id_, name_);
+  }
+  template <class Ar>
+  void load(Ar& ar) {
+    std::string address;
+    ar(address, id_, name_);
+    ClientCore* ctx = ClientCore::decode_context();
+    if (address.empty()) {
+      core_.reset();
+    } else if (ctx == nullptr) {
+      throw ValueError("a proxy can only be decoded by an mpshare call");
+    } else {
+      core_ = ctx->for_address(address);
+    }
+  }
+
+ protected:
+  // Decodes a stored value; proxies inside it attach to this proxy's server.
+  template <class T>
+  T decode_value(std::string_view bytes) const {
+    DecodeContextScope scope(core_.get());
+    return decode<T>(bytes);
+  }
+  template <class T>
+  std::vector<T> decode_all(const BytesList& in) const {
+    std::vector<T> out;
+    out.reserve(in.size());
+    DecodeContextScope scope(core_.get());
+    for (const auto& b : in) out.push_back(decode<T>(b));
+    return out;
+  }
+  // One call on this proxy's object with the default deadline.
+  template <class Op, class... A>
+  typename Op::Result call(const A&... args) const {
+    return checked_core().template call<Op>(id_, args...);
+  }
+
+  // Throws StateError when default-constructed.
+  ClientCore& checked_core() const {
+    if (!core_) throw StateError("use of an empty proxy");
+    return *core_;
+  }
+
+  std::shared_ptr<ClientCore> core_;
+  std::uint64_t id_ = 0;
+  std::string name_;
+};
+
+// Opens (creates or attaches to) a named object; an empty name creates an
+// anonymous one. Returns the reply (object id, kind-specific params).
+OpenReply open_object(ClientCore& core, const std::string& name, Kind kind, const std::string& type,
+                      ValueCode code, const Bytes& params);
+
+}  // namespace mpshare::detail

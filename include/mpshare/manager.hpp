@@ -1,0 +1,85 @@
+// Manager: the handle to a server. Manager::spawn() starts a private server
+// process; Manager::connect() attaches to a running mpshare-server. Object
+// factories create a named object or open the existing one (TypeMismatch if
+// it has another kind or type); without a name they create an anonymous one.
+//
+// Thread safety: all methods may be called from any thread. Ownership: a
+// spawned server lives until the spawning Manager is destroyed, shutdown()
+// is called, or the spawning process dies; copies of the Manager in forked
+// children never stop it. Proxies stay usable while the server runs.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mpshare/detail/client.hpp"
+#include "mpshare/detail/proxy.hpp"
+#include "mpshare/dict.hpp"
+#include "mpshare/list.hpp"
+
+namespace mpshare {
+
+struct SpawnOptions {
+  ConnectOptions connect;
+  // Also listen on TCP (e.g. "tcp://127.0.0.1:0") so remote workers can connect.
+  std::vector<std::string> extra_listen;
+  // Server low-latency mode: poll this long after activity before sleeping.
+  std::chrono::microseconds server_spin{0};
+  std::uint32_t max_frame = detail::default_max_frame;
+};
+
+class Manager {
+ public:
+  static Manager spawn(SpawnOptions options = {});
+  static Manager connect(const std::string& address, AuthKey key, ConnectOptions options = {});
+
+  Manager(Manager&&) noexcept;
+  Manager& operator=(Manager&&) noexcept;
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+  ~Manager();
+
+  // The address clients use (unix:/... for a spawned server) and every
+  // address the server listens on.
+  const std::string& address() const;
+  const std::vector<std::string>& addresses() const;
+  const AuthKey& key() const;
+  const std::shared_ptr<detail::ClientCore>& core() const { return core_; }
+
+  template <class K, class V>
+  Dict<K, V> dict(const std::string& name = {}) {
+    return open<Dict<K, V>>(name, Kind::dict, value_code<V>());
+  }
+  template <class T>
+  List<T> list(const std::string& name = {}) {
+    return open<List<T>>(name, Kind::list, ValueCode::opaque);
+  }
+
+  // Removes a named object (KeyError if none); its proxies then get NoSuchObject.
+  void remove(const std::string& name);
+  std::vector<ObjectInfo> objects() const;
+  // Round trip to the server; throws ConnectionLost if it is gone.
+  void ping() const;
+  // Stops the server (every client then gets ConnectionLost). For a spawned
+  // server, waits for its process to exit.
+  void shutdown();
+
+ private:
+  struct Spawned;
+  Manager(std::shared_ptr<detail::ClientCore> core, std::unique_ptr<Spawned> spawned,
+          std::vector<std::string> addresses);
+
+  template <class P>
+  P open(const std::string& name, Kind kind, ValueCode code, const Bytes& params = {}) {
+    auto reply = detail::open_object(*core_, name, kind, P::type_signature(), code, params);
+    return P(core_, reply.object_id, name.empty() ? "@" + std::to_string(reply.object_id) : name);
+  }
+
+  std::shared_ptr<detail::ClientCore> core_;
+  std::unique_ptr<Spawned> spawned_;
+  std::vector<std::string> addresses_;
+};
+
+}  // namespace mpshare

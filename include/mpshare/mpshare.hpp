@@ -1,0 +1,8 @@
+// mpshare: typed objects shared between processes through a server.
+#pragma once
+
+#include "mpshare/codec.hpp"
+#include "mpshare/dict.hpp"
+#include "mpshare/errors.hpp"
+#include "mpshare/list.hpp"
+#include "mpshare/manager.hpp"

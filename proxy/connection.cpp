@@ -1,0 +1,392 @@
+#include "connection.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+
+#include "fd_registry.hpp"
+
+namespace mpshare {
+
+AuthKey AuthKey::random() {
+  std::string bytes(32, '\0');
+  detail::random_bytes(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size());
+  return from_string(std::move(bytes));
+}
+
+AuthKey AuthKey::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw AuthError("cannot read auth key file '" + path + "'");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw AuthError("auth key file '" + path + "' is empty");
+  return from_string(std::move(bytes));
+}
+
+namespace detail {
+
+namespace {
+
+constexpr int socket_buffer_bytes = 4 * 1024 * 1024;
+
+int remaining_ms(Deadline d) {
+  if (d.infinite) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      d.at - std::chrono::steady_clock::now() + std::chrono::microseconds(999));
+  return left.count() <= 0 ? 0 : static_cast<int>(std::min<long long>(left.count(), 1 << 30));
+}
+
+int open_socket(const std::string& address, std::chrono::milliseconds timeout) {
+  Address a = parse_address(address);
+  Deadline deadline = Deadline::after(timeout);
+  auto try_connect = [&](int family, const sockaddr* sa, socklen_t len) -> int {
+    int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -1;
+    if (::connect(fd, sa, len) != 0) {
+      if (errno != EINPROGRESS && errno != EAGAIN) {
+        int e = errno;
+        ::close(fd);
+        errno = e;
+        return -1;
+      }
+      pollfd p{fd, POLLOUT, 0};
+      int r = ::poll(&p, 1, remaining_ms(deadline));
+      int err = 0;
+      socklen_t elen = sizeof err;
+      if (r <= 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
+        ::close(fd);
+        errno = r == 0 ? ETIMEDOUT : (err ? err : errno);
+        return -1;
+      }
+    }
+    return fd;
+  };
+  int fd = -1;
+  if (a.type == Address::Type::unix_socket) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (a.path.size() >= sizeof(sun.sun_path))
+      throw std::invalid_argument("unix socket path too long: " + a.path);
+    std::memcpy(sun.sun_path, a.path.c_str(), a.path.size() + 1);
+    fd = try_connect(AF_UNIX, reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+  } else {
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    int rc = ::getaddrinfo(a.host.c_str(), std::to_string(a.port).c_str(), &hints, &res);
+    if (rc != 0) throw ConnectionLost("cannot resolve '" + a.host + "': " + ::gai_strerror(rc));
+    for (addrinfo* p = res; p && fd < 0; p = p->ai_next)
+      fd = try_connect(p->ai_family, p->ai_addr, p->ai_addrlen);
+    ::freeaddrinfo(res);
+    if (fd >= 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+  }
+  if (fd < 0) throw ConnectionLost("cannot connect to " + address + ": " + std::strerror(errno));
+  int size = socket_buffer_bytes;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  return fd;
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& address, const AuthKey& key,
+                       const ConnectOptions& options)
+    : address_(address), spin_(options.spin), max_frame_(options.max_frame) {
+  generation_ = fork_generation();
+  fd_ = open_socket(address, options.connect_timeout);
+  register_inherited_fd(fd_);
+  Deadline deadline = Deadline::after(options.connect_timeout);
+  char hello[server_hello_size];
+  receive_raw(hello, sizeof hello, deadline);
+  if (std::memcmp(hello, magic.data(), magic.size()) != 0)
+    lost("not an mpshare server (bad greeting)");
+  unsigned version =
+      static_cast<unsigned char>(hello[4]) | (static_cast<unsigned char>(hello[5]) << 8);
+  if (version != protocol_version)
+    lost("server speaks protocol version " + std::to_string(version) + ", this client " +
+         std::to_string(protocol_version));
+  const auto* server_nonce = reinterpret_cast<const unsigned char*>(hello + 8);
+  unsigned char answer[client_answer_size];
+  random_bytes(answer, nonce_size);
+  auto mac = handshake_mac(key.bytes(), "mpshare-client", server_nonce, answer);
+  std::memcpy(answer + nonce_size, mac.data(), mac_size);
+  out.assign(reinterpret_cast<const char*>(answer), sizeof answer);
+  send_all(deadline);
+  char verdict[server_verdict_size];
+  try {
+    receive_raw(verdict, sizeof verdict, deadline);
+  } catch (const ConnectionLost&) {
+    throw AuthError("server refused the authentication key (connection closed)");
+  }
+  if (verdict[0] != 0) {
+    close();
+    throw AuthError("server refused the authentication key");
+  }
+  auto proof = handshake_mac(key.bytes(), "mpshare-server", server_nonce, answer);
+  if (!mac_equal(proof.data(), reinterpret_cast<const unsigned char*>(verdict + 8))) {
+    close();
+    throw AuthError("server could not prove it knows the authentication key");
+  }
+}
+
+Connection::~Connection() {
+  close();
+}
+
+bool Connection::usable() const {
+  return fd_ >= 0 && generation_ == fork_generation();
+}
+
+void Connection::close() {
+  if (fd_ < 0) return;
+  // After fork() the child's copy was closed by the atfork handler already.
+  if (generation_ == fork_generation()) {
+    unregister_inherited_fd(fd_);
+    ::close(fd_);
+  }
+  fd_ = -1;
+}
+
+void Connection::lost(const std::string& why) {
+  close();
+  throw ConnectionLost(address_ + ": " + why);
+}
+
+void Connection::wait_ready(short events, Deadline deadline) {
+  pollfd p{fd_, events, 0};
+  for (;;) {
+    int r = ::poll(&p, 1, remaining_ms(deadline));
+    if (r > 0) return;
+    if (r == 0) {
+      close();
+      throw Timeout(address_ + ": no reply before the call's deadline");
+    }
+    if (errno != EINTR) lost(std::string("poll: ") + std::strerror(errno));
+  }
+}
+
+void Connection::send_all(Deadline deadline) {
+  std::size_t sent = 0;
+  while (sent < out.size()) {
+    ssize_t n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      wait_ready(POLLOUT, deadline);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      lost(std::string("send: ") + std::strerror(errno));
+    }
+  }
+  out.clear();
+}
+
+void Connection::receive_raw(char* dst, std::size_t n, Deadline deadline) {
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::recv(fd_, dst + got, n - got, 0);
+    if (r > 0) {
+      got += static_cast<std::size_t>(r);
+    } else if (r == 0) {
+      lost("server closed the connection");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      wait_ready(POLLIN, deadline);
+    } else if (errno != EINTR) {
+      lost(std::string("recv: ") + std::strerror(errno));
+    }
+  }
+}
+
+FrameHeader Connection::receive(Deadline deadline, std::string_view& payload) {
+  for (;;) {
+    std::size_t avail = end_ - begin_;
+    if (avail >= FrameHeader::size) {
+      FrameHeader h = read_header(in_.data() + begin_);
+      if (h.length > max_frame_)
+        lost("reply of " + std::to_string(h.length) + " bytes exceeds the maximum frame size");
+      if (!h.is_reply()) lost("protocol error: expected a reply frame");
+      std::size_t total = FrameHeader::size + h.length;
+      if (avail >= total) {
+        payload = std::string_view(in_.data() + begin_ + FrameHeader::size, h.length);
+        begin_ += total;
+        return h;
+      }
+      if (in_.size() - begin_ < total) {
+        // Compact, then grow to what this frame needs.
+        std::memmove(in_.data(), in_.data() + begin_, avail);
+        begin_ = 0;
+        end_ = avail;
+        if (in_.size() < total) in_.resize(total);
+      }
+    } else if (begin_ == end_) {
+      begin_ = end_ = 0;
+    }
+    if (in_.size() < 64 * 1024) in_.resize(64 * 1024);
+    if (end_ == in_.size()) {
+      std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    ssize_t r = ::recv(fd_, in_.data() + end_, in_.size() - end_, MSG_DONTWAIT);
+    if (r > 0) {
+      end_ += static_cast<std::size_t>(r);
+      continue;
+    }
+    if (r == 0) lost("server closed the connection");
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) lost(std::string("recv: ") + std::strerror(errno));
+    if (spin_.count() > 0) {
+      auto until = std::chrono::steady_clock::now() + spin_;
+      bool got = false;
+      while (std::chrono::steady_clock::now() < until) {
+        r = ::recv(fd_, in_.data() + end_, in_.size() - end_, MSG_DONTWAIT);
+        if (r > 0) {
+          end_ += static_cast<std::size_t>(r);
+          got = true;
+          break;
+        }
+        if (r == 0) lost("server closed the connection");
+      }
+      if (got) continue;
+    }
+    wait_ready(POLLIN, deadline);
+  }
+}
+
+// ---- ClientCore -----------------------------------------------------------
+
+namespace {
+
+std::atomic<std::uint64_t> next_core_id{1};
+
+// This thread's connections, one per core. Closed when the thread exits.
+struct ThreadConnections {
+  struct Entry {
+    std::uint64_t core;
+    std::unique_ptr<Connection> conn;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t last_core = 0;
+  Connection* last = nullptr;
+
+  Connection* find(std::uint64_t core) {
+    if (core == last_core && last) return last;
+    for (auto& e : entries)
+      if (e.core == core) {
+        last_core = core;
+        last = e.conn.get();
+        return last;
+      }
+    return nullptr;
+  }
+  void erase(std::uint64_t core) {
+    std::erase_if(entries, [&](const Entry& e) { return e.core == core; });
+    last_core = 0;
+    last = nullptr;
+  }
+};
+
+thread_local ThreadConnections t_connections;
+thread_local ClientCore* t_decode_context = nullptr;
+
+}  // namespace
+
+ClientCore::ClientCore(std::string address, AuthKey key, ConnectOptions options)
+    : id_(next_core_id++), address_(std::move(address)), key_(std::move(key)), options_(options) {
+  parse_address(address_);  // validate early
+}
+
+ClientCore::~ClientCore() {
+  t_connections.erase(id_);
+}
+
+bool ClientCore::is_local() const {
+  return address_.rfind("unix:", 0) == 0;
+}
+
+Connection& ClientCore::connection() {
+  Connection* c = t_connections.find(id_);
+  if (c && c->usable()) return *c;
+  if (c) t_connections.erase(id_);
+  auto conn = std::make_unique<Connection>(address_, key_, options_);
+  Connection* raw = conn.get();
+  t_connections.entries.push_back({id_, std::move(conn)});
+  t_connections.last_core = id_;
+  t_connections.last = raw;
+  return *raw;
+}
+
+void ClientCore::disconnect_this_thread() {
+  t_connections.erase(id_);
+}
+
+std::string& ClientCore::request_buffer(Connection& c) {
+  c.out.clear();
+  return c.out;
+}
+
+std::uint64_t ClientCore::next_request(Connection& c) {
+  return ++c.request;
+}
+
+std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
+  const std::uint64_t request = c.request;
+  std::string_view payload;
+  FrameHeader h;
+  try {
+    c.send_all(deadline);
+    h = c.receive(deadline, payload);
+  } catch (...) {
+    disconnect_this_thread();
+    throw;
+  }
+  if (h.request != request) {
+    disconnect_this_thread();
+    throw ProtocolError("reply to request " + std::to_string(h.request) + " while waiting for " +
+                        std::to_string(request));
+  }
+  if (h.op != 0) {
+    std::string message;
+    try {
+      decode_into(payload, message);
+    } catch (const Error&) {
+      message = "(undecodable error message)";
+    }
+    throw_error(static_cast<Errc>(h.op), message);
+  }
+  return payload;
+}
+
+ClientCore* ClientCore::decode_context() {
+  return t_decode_context;
+}
+
+std::shared_ptr<ClientCore> ClientCore::for_address(const std::string& address) {
+  if (address == address_) return shared_from_this();
+  return std::make_shared<ClientCore>(address, key_, options_);
+}
+
+DecodeContextScope::DecodeContextScope(ClientCore* core) : previous_(t_decode_context) {
+  t_decode_context = core;
+}
+DecodeContextScope::~DecodeContextScope() {
+  t_decode_context = previous_;
+}
+
+}  // namespace detail
+}  // namespace mpshare

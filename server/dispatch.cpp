@@ -1,0 +1,99 @@
+#include "dispatch.hpp"
+
+#include <array>
+#include <cstdio>
+#include <tuple>
+
+#include "handlers.hpp"
+#include "log.hpp"
+#include "server.hpp"
+
+namespace mpshare::server {
+
+namespace {
+
+using Invoke = void (*)(Call&, std::string_view payload, std::string& out);
+
+struct Entry {
+  std::uint32_t kinds = 0;
+  Invoke invoke = nullptr;
+  const char* name = nullptr;
+};
+
+void append_error(std::string& out, const FrameHeader& h, Errc code, const std::string& msg) {
+  append_frame(out, static_cast<std::uint16_t>(code), FrameHeader::reply_flag, h.request, h.object,
+               msg);
+}
+
+template <class Op>
+void invoke(Call& call, std::string_view payload, std::string& out) {
+  typename Op::Args args;
+  std::apply([&](auto&... a) { decode_into(payload, a...); }, args);
+  std::optional<typename Op::Result> result =
+      std::apply([&](auto&... a) { return handle(Op{}, call, std::move(a)...); }, args);
+  if (result)
+    append_frame(out, 0, FrameHeader::reply_flag, call.header().request, call.header().object,
+                 *result);
+}
+
+constexpr std::size_t table_size = 0x1000;
+
+constexpr std::array<Entry, table_size> make_table() {
+  std::array<Entry, table_size> t{};
+#define MPSHARE_OP(Name, code, kinds, ...)                 \
+  static_assert((code) < table_size, "op code too large"); \
+  t[code] = Entry{kinds, &invoke<op::Name>, #Name};
+#include "mpshare/detail/ops.def"
+#undef MPSHARE_OP
+  return t;
+}
+
+constexpr std::array<Entry, table_size> table = make_table();
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+void dispatch(Server& server, const std::shared_ptr<SessionBase>& session, const FrameHeader& h,
+              std::string_view payload) {
+  std::string& out = session->out();
+  const Entry* entry = h.op < table_size && table[h.op].invoke ? &table[h.op] : nullptr;
+  if (entry == nullptr) {
+    log(LogLevel::warn, "session " + std::to_string(session->id()) + ": unknown op " + hex(h.op));
+    return append_error(out, h, Errc::protocol_error, "unknown op " + hex(h.op));
+  }
+  Object* object = nullptr;
+  if (entry->kinds != KindMask::none) {
+    object = server.registry().find(h.object);
+    if (object == nullptr)
+      return append_error(
+          out, h, Errc::no_such_object,
+          std::string(entry->name) + ": no object with id " + std::to_string(h.object));
+    if ((entry->kinds & KindMask::bit(object->kind())) == 0)
+      return append_error(out, h, Errc::type_mismatch,
+                          std::string(entry->name) + " does not apply to '" + object->name() +
+                              "', a " + std::string(kind_name(object->kind())));
+  }
+  Call call(server, session, h, object);
+  try {
+    entry->invoke(call, payload, out);
+  } catch (const HandlerError& e) {
+    append_error(out, h, e.code(), e.what());
+  } catch (const Error& e) {
+    if (e.errc() == Errc::protocol_error)
+      log(LogLevel::warn,
+          "session " + std::to_string(session->id()) + ": " + entry->name + ": " + e.what());
+    append_error(out, h, e.errc(), std::string(entry->name) + ": " + e.what());
+  } catch (const std::bad_alloc&) {
+    append_error(out, h, Errc::remote_error, std::string(entry->name) + ": out of memory");
+  } catch (const std::exception& e) {
+    log(LogLevel::error, std::string(entry->name) + ": " + e.what());
+    append_error(out, h, Errc::remote_error, std::string(entry->name) + ": " + e.what());
+  }
+}
+
+}  // namespace mpshare::server

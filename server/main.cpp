@@ -1,0 +1,98 @@
+// mpshare-server: hosts shared objects for clients on Unix and TCP sockets.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+
+#include "log.hpp"
+#include "server.hpp"
+
+namespace {
+
+constexpr const char* usage = R"(usage: mpshare-server --authkey-file FILE [options]
+
+Hosts mpshare objects (Dict, List, Queue, Lock, ...) for client processes.
+
+options:
+  --listen ADDR        listen on ADDR; repeatable. ADDR is unix:/path/to.sock
+                       (created with mode 0600) or tcp://host:port (port 0
+                       picks a free port). Default: tcp://127.0.0.1:7878
+  --authkey-file FILE  the shared key; clients must prove they know it
+                       (mutual HMAC-SHA-256). Make one with:
+                         head -c 32 /dev/urandom > FILE && chmod 600 FILE
+  --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
+  --spin-us N          low-latency mode: poll without sleeping for N
+                       microseconds after activity (default 0: off)
+  --log-level LEVEL    error, warn (default), info or debug
+  --help               this text
+
+Each bound address is printed on stdout as "listening on ADDR".
+SIGINT or SIGTERM stops the server gracefully.
+)";
+
+std::string read_key(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read auth key file '" + path + "'");
+  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (key.empty()) throw std::runtime_error("auth key file '" + path + "' is empty");
+  return key;
+}
+
+[[noreturn]] void die(const std::string& msg) {
+  std::cerr << "mpshare-server: " << msg << "\n(see mpshare-server --help)\n";
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mpshare::server::ServerOptions options;
+  std::string keyfile;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(arg + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (arg == "--help" || arg == "-h") {
+        std::cout << usage;
+        return 0;
+      } else if (arg == "--listen") {
+        options.listen.push_back(value());
+      } else if (arg == "--authkey-file") {
+        keyfile = value();
+      } else if (arg == "--max-frame") {
+        auto v = std::stoull(value());
+        if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");
+        options.max_frame = static_cast<std::uint32_t>(v);
+      } else if (arg == "--spin-us") {
+        options.spin = std::chrono::microseconds(std::stoll(value()));
+      } else if (arg == "--log-level") {
+        mpshare::server::set_log_level(mpshare::server::parse_log_level(value()));
+      } else {
+        die("unknown option " + arg);
+      }
+    } catch (const std::invalid_argument& e) {
+      die(arg + ": " + e.what());
+    } catch (const std::out_of_range&) {
+      die(arg + ": value out of range");
+    }
+  }
+  if (keyfile.empty()) die("--authkey-file is required");
+  if (options.listen.empty()) options.listen.push_back("tcp://127.0.0.1:7878");
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    options.key = read_key(keyfile);
+    mpshare::server::Server server(options);
+    for (const auto& a : server.addresses()) std::cout << "listening on " << a << std::endl;
+    server.run();
+  } catch (const std::exception& e) {
+    std::cerr << "mpshare-server: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,21 @@
+// Object construction by kind. Each kind's file defines its make_<kind>.
+#include "factory.hpp"
+
+#include "../call.hpp"
+#include "../object.hpp"
+
+namespace mpshare::server {
+
+std::unique_ptr<Object> make_object(const OpenRequest& req) {
+  switch (req.kind) {
+    case Kind::dict:
+      return make_dict(req);
+    case Kind::list:
+      return make_list(req);
+    default:
+      break;
+  }
+  fail(Errc::value_error, "cannot create objects of kind " + std::string(kind_name(req.kind)));
+}
+
+}  // namespace mpshare::server

@@ -1,0 +1,13 @@
+// One constructor per kind, defined in that kind's file.
+#pragma once
+
+#include <memory>
+
+#include "../object.hpp"
+
+namespace mpshare::server {
+
+std::unique_ptr<Object> make_dict(const OpenRequest& req);
+std::unique_ptr<Object> make_list(const OpenRequest& req);
+
+}  // namespace mpshare::server
