@@ -9,6 +9,8 @@
 // children never stop it. Proxies stay usable while the server runs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -46,6 +48,8 @@ class Manager {
   const std::string& address() const;
   const std::vector<std::string>& addresses() const;
   const AuthKey& key() const;
+  // The spawned server's process id; 0 for a Manager made by connect().
+  pid_t server_pid() const;
   const std::shared_ptr<detail::ClientCore>& core() const { return core_; }
 
   template <class K, class V>
