@@ -372,6 +372,29 @@ std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
   return payload;
 }
 
+void ClientCore::exchange_many(Connection& c, std::uint64_t first, Deadline deadline,
+                               std::string& payloads, std::vector<Reply>& replies) {
+  const std::size_t n = c.request - first + 1;
+  replies.assign(n, Reply{});
+  std::vector<bool> seen(n, false);
+  try {
+    c.send_all(deadline);
+    for (std::size_t got = 0; got < n; ++got) {
+      std::string_view payload;
+      FrameHeader h = c.receive(deadline, payload);
+      const std::uint64_t i = h.request - first;
+      if (h.request < first || i >= n || seen[i])
+        throw ProtocolError("unexpected reply to request " + std::to_string(h.request));
+      seen[i] = true;
+      replies[i] = Reply{h.op, payloads.size(), payload.size()};
+      payloads.append(payload);
+    }
+  } catch (...) {
+    disconnect_this_thread();
+    throw;
+  }
+}
+
 ClientCore* ClientCore::decode_context() {
   return t_decode_context;
 }

@@ -1,6 +1,7 @@
 // mpshare: typed objects shared between processes through a server.
 #pragma once
 
+#include "mpshare/batch.hpp"
 #include "mpshare/codec.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/errors.hpp"

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "mpshare/detail/protocol.hpp"
 
@@ -122,6 +123,21 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   static std::string& request_buffer(Connection& c);
   static std::uint64_t next_request(Connection& c);
   std::string_view exchange(Connection& c, Deadline deadline);
+
+  // One reply of a pipelined exchange: its status (0 = ok, else Errc) and
+  // where its payload sits in the caller's payload buffer.
+  struct Reply {
+    std::uint16_t status = 0;
+    std::size_t offset = 0, length = 0;
+  };
+  // Pipelined exchange: sends every request frame in c's buffer (ids
+  // `first` .. the last next_request(c), any number) in one write, then
+  // reads all their replies, in whatever order the server answers. Reply i
+  // (for request first + i) goes to replies[i], its payload appended to
+  // `payloads`. Per-request errors are statuses, not exceptions; a lost
+  // connection, a timeout or a stray reply throws (the connection is closed).
+  void exchange_many(Connection& c, std::uint64_t first, Deadline deadline, std::string& payloads,
+                     std::vector<Reply>& replies);
 
  private:
   std::uint64_t id_;
