@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs the whole test suite (examples and
+# the installed-package check included), then again under AddressSanitizer +
+# UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j$jobs
+(cd build && ctest --output-on-failure -j$jobs --timeout 300)
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DMPSHARE_SANITIZE=ON -DMPSHARE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-sanitize -j$jobs
+(cd build-sanitize &&
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j$jobs --timeout 600)
