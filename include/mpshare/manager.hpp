@@ -20,6 +20,7 @@
 #include "mpshare/detail/proxy.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/list.hpp"
+#include "mpshare/queue.hpp"
 
 namespace mpshare {
 
@@ -59,6 +60,17 @@ class Manager {
   template <class T>
   List<T> list(const std::string& name = {}) {
     return open<List<T>>(name, Kind::list, ValueCode::opaque);
+  }
+  // maxsize 0: unbounded. Reopening with another maxsize is a TypeMismatch.
+  template <class T>
+  Queue<T> queue(const std::string& name = {}, std::size_t maxsize = 0) {
+    return open<Queue<T>>(name, Kind::queue, ValueCode::opaque,
+                          encode(static_cast<std::uint64_t>(maxsize)));
+  }
+  template <class T>
+  JoinableQueue<T> joinable_queue(const std::string& name = {}, std::size_t maxsize = 0) {
+    return open<JoinableQueue<T>>(name, Kind::joinable_queue, ValueCode::opaque,
+                                  encode(static_cast<std::uint64_t>(maxsize)));
   }
 
   // Removes a named object (KeyError if none); its proxies then get NoSuchObject.

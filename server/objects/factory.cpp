@@ -12,6 +12,9 @@ std::unique_ptr<Object> make_object(const OpenRequest& req) {
       return make_dict(req);
     case Kind::list:
       return make_list(req);
+    case Kind::queue:
+    case Kind::joinable_queue:
+      return make_queue(req);
     default:
       break;
   }

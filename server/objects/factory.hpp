@@ -9,5 +9,7 @@ namespace mpshare::server {
 
 std::unique_ptr<Object> make_dict(const OpenRequest& req);
 std::unique_ptr<Object> make_list(const OpenRequest& req);
+// Queue and JoinableQueue (req.kind tells which).
+std::unique_ptr<Object> make_queue(const OpenRequest& req);
 
 }  // namespace mpshare::server

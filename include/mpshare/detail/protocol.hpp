@@ -86,6 +86,26 @@ struct Unit {
   void serialize(Ar&) {}
 };
 
+// Timeouts of blocking ops on the wire are nanoseconds: wait_forever waits
+// until answered (or the connection closes), 0 does not wait.
+inline constexpr std::int64_t wait_forever = -1;
+
+// State of a Queue or JoinableQueue (op QueueInfo).
+struct QueueStatus {
+  std::uint64_t size = 0;        // items held
+  std::uint64_t maxsize = 0;     // 0: unbounded
+  std::uint64_t unfinished = 0;  // JoinableQueue: items put and not yet task_done()
+  std::uint64_t getters = 0;     // parked get calls
+  std::uint64_t putters = 0;     // parked put calls
+  std::uint64_t joiners = 0;     // parked join calls
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(size, maxsize, unfinished, getters, putters, joiners);
+  }
+  bool operator==(const QueueStatus&) const = default;
+};
+
 // Create-or-open by name (an empty name creates an anonymous object).
 // `params` is kind-specific (queue maxsize, semaphore value, ...), encoded
 // by the kind's proxy; reopening with different params is a TypeMismatch.
