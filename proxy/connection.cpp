@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -145,6 +146,7 @@ Connection::Connection(const std::string& address, const AuthKey& key,
 
 Connection::~Connection() {
   close();
+  for (int fd : passed_fds_) ::close(fd);
 }
 
 bool Connection::usable() const {
@@ -212,6 +214,40 @@ void Connection::receive_raw(char* dst, std::size_t n, Deadline deadline) {
   }
 }
 
+// recvmsg rather than recv: descriptors the server passes (SCM_RIGHTS, Unix
+// sockets only) would otherwise be discarded. Kept until take_fd().
+ssize_t Connection::read_some(char* dst, std::size_t n) {
+  iovec iov{dst, n};
+  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t r = ::recvmsg(fd_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (r > 0 && msg.msg_controllen > 0) {
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+      std::size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof fd);
+        passed_fds_.push_back(fd);
+      }
+    }
+  }
+  return r;
+}
+
+int Connection::take_fd() {
+  if (passed_fds_.empty()) return -1;
+  int fd = passed_fds_.back();
+  passed_fds_.pop_back();
+  for (int other : passed_fds_) ::close(other);
+  passed_fds_.clear();
+  return fd;
+}
+
 FrameHeader Connection::receive(Deadline deadline, std::string_view& payload) {
   for (;;) {
     std::size_t avail = end_ - begin_;
@@ -242,7 +278,7 @@ FrameHeader Connection::receive(Deadline deadline, std::string_view& payload) {
       end_ -= begin_;
       begin_ = 0;
     }
-    ssize_t r = ::recv(fd_, in_.data() + end_, in_.size() - end_, MSG_DONTWAIT);
+    ssize_t r = read_some(in_.data() + end_, in_.size() - end_);
     if (r > 0) {
       end_ += static_cast<std::size_t>(r);
       continue;
@@ -254,7 +290,7 @@ FrameHeader Connection::receive(Deadline deadline, std::string_view& payload) {
       auto until = std::chrono::steady_clock::now() + spin_;
       bool got = false;
       while (std::chrono::steady_clock::now() < until) {
-        r = ::recv(fd_, in_.data() + end_, in_.size() - end_, MSG_DONTWAIT);
+        r = read_some(in_.data() + end_, in_.size() - end_);
         if (r > 0) {
           end_ += static_cast<std::size_t>(r);
           got = true;
@@ -367,6 +403,8 @@ std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
     } catch (const Error&) {
       message = "(undecodable error message)";
     }
+    // After a protocol error the server may have lost the framing and closes.
+    if (static_cast<Errc>(h.op) == Errc::protocol_error) disconnect_this_thread();
     throw_error(static_cast<Errc>(h.op), message);
   }
   return payload;

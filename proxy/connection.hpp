@@ -1,6 +1,8 @@
 // One authenticated socket to a server, used by one thread of one process.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +32,9 @@ class Connection {
   // payload, valid until the next receive. Throws ConnectionLost / Timeout /
   // ProtocolError; the connection is closed when it throws.
   FrameHeader receive(Deadline deadline, std::string_view& payload);
+  // The last descriptor the server passed with a reply (SharedAttach), or
+  // -1; the caller owns it. Any other unclaimed ones are closed.
+  int take_fd();
   // Receives `n` raw bytes (handshake).
   void receive_raw(char* dst, std::size_t n, Deadline deadline);
   void close();
@@ -37,6 +42,7 @@ class Connection {
  private:
   void wait_ready(short events, Deadline deadline);
   [[noreturn]] void lost(const std::string& why);
+  ssize_t read_some(char* dst, std::size_t n);
 
   int fd_ = -1;
   std::uint64_t generation_ = 0;
@@ -45,6 +51,7 @@ class Connection {
   std::uint32_t max_frame_;
   std::vector<char> in_;
   std::size_t begin_ = 0, end_ = 0;
+  std::vector<int> passed_fds_;
 };
 
 }  // namespace mpshare::detail

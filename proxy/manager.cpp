@@ -206,6 +206,9 @@ const std::vector<std::string>& Manager::addresses() const {
 const AuthKey& Manager::key() const {
   return core_->key();
 }
+pid_t Manager::server_pid() const {
+  return spawned_ ? spawned_->server : 0;
+}
 
 void Manager::remove(const std::string& name) {
   core_->call<detail::op::Remove>(0, name);

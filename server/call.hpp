@@ -27,6 +27,10 @@ class SessionBase {
   virtual void flush() = 0;
   // Writes what is queued, then closes.
   virtual void stop() = 0;
+  // The next reply frame appended to out() carries a duplicate of `fd`
+  // (SCM_RIGHTS) in order with every other byte; the caller keeps `fd`.
+  // False when this transport cannot carry descriptors (TCP).
+  virtual bool attach_fd(int /*fd*/) { return false; }
 
  protected:
   std::string out_;
@@ -83,6 +87,8 @@ class Call {
   T& as() const {
     return static_cast<T&>(*object_);
   }
+  // See SessionBase::attach_fd.
+  bool attach_fd(int fd) const { return session_->attach_fd(fd); }
   template <class Op>
   Pending<Op> park() const {
     return Pending<Op>(session_, header_.request, header_.object);

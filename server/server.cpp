@@ -1,10 +1,14 @@
 #include "server.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "dispatch.hpp"
 #include "log.hpp"
@@ -60,13 +64,25 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     do_read();
   }
 
+  ~Session() override {
+    for (auto& m : fd_marks_) ::close(m.fd);
+  }
+
   void flush() override {
     if (closed_ || writing_ || out_.empty()) {
       if (draining_ && !writing_ && out_.empty()) close();
       return;
     }
     writing_ = true;
-    pending_.swap(out_);
+    if (!fd_marks_.empty()) {
+      // Bytes before the first descriptor go out as usual; the byte it
+      // travels with goes out through sendmsg once they are written.
+      if (fd_marks_.front().offset == 0) return send_with_fd();
+      pending_.assign(out_, 0, fd_marks_.front().offset);
+      consume_out(pending_.size());
+    } else {
+      pending_.swap(out_);
+    }
     asio::async_write(socket_, asio::buffer(pending_),
                       [self = this->shared_from_this()](asio::error_code ec, std::size_t) {
                         self->writing_ = false;
@@ -80,6 +96,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void stop() override {
     draining_ = true;
     flush();
+  }
+
+  bool attach_fd(int fd) override {
+    if constexpr (!std::is_same_v<Protocol, asio::local::stream_protocol>) {
+      return false;
+    } else {
+      int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (copy < 0) return false;
+      fd_marks_.push_back({out_.size(), copy});
+      return true;
+    }
   }
 
  private:
@@ -176,6 +203,45 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     return true;
   }
 
+  // Drops the first n bytes of out_ (already sent).
+  void consume_out(std::size_t n) {
+    out_.erase(0, n);
+    for (auto& m : fd_marks_) m.offset -= n;
+  }
+
+  // Sends the bytes up to the next mark with the first mark's descriptor
+  // attached; writing_ is set. Waits for writability without blocking.
+  void send_with_fd() {
+    const FdMark mark = fd_marks_.front();
+    std::size_t n = fd_marks_.size() > 1 ? fd_marks_[1].offset : out_.size();
+    iovec iov{out_.data(), n};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &mark.fd, sizeof(int));
+    ssize_t r = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      socket_.async_wait(Socket::wait_write, [self = this->shared_from_this()](asio::error_code ec) {
+        if (ec || self->closed_) return self->close();
+        self->send_with_fd();
+      });
+      return;
+    }
+    writing_ = false;
+    if (r <= 0) return close();
+    ::close(mark.fd);
+    fd_marks_.pop_front();
+    consume_out(static_cast<std::size_t>(r));
+    flush();
+  }
+
   void close() {
     if (closed_) return;
     closed_ = true;
@@ -196,6 +262,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::vector<char> in_;
   std::size_t begin_ = 0, end_ = 0;
   std::string pending_;  // being written
+  // Descriptors to send with the byte at `offset` of out_ (owned copies).
+  struct FdMark {
+    std::size_t offset;
+    int fd;
+  };
+  std::deque<FdMark> fd_marks_;
 };
 
 }  // namespace

@@ -19,7 +19,9 @@
 #include "mpshare/detail/client.hpp"
 #include "mpshare/detail/proxy.hpp"
 #include "mpshare/dict.hpp"
+#include "mpshare/array.hpp"
 #include "mpshare/list.hpp"
+#include "mpshare/value.hpp"
 #include "mpshare/queue.hpp"
 
 namespace mpshare {
@@ -60,6 +62,25 @@ class Manager {
   template <class T>
   List<T> list(const std::string& name = {}) {
     return open<List<T>>(name, Kind::list, ValueCode::opaque);
+  }
+  // Value/Array in shared memory (value.hpp, array.hpp). Reopening an
+  // existing name ignores `initial`; another size or type is TypeMismatch.
+  template <class T>
+  Value<T> value(const std::string& name = {}, const T& initial = T{}) {
+    return open<Value<T>>(name, Kind::value, value_code<T>(), Value<T>::params(initial));
+  }
+  template <class T>
+  Array<T> array(const std::string& name, std::size_t size) {
+    return open<Array<T>>(name, Kind::array, value_code<T>(), Array<T>::params(size));
+  }
+  template <class T>
+  Array<T> array(const std::string& name, std::initializer_list<T> init) {
+    return open<Array<T>>(name, Kind::array, value_code<T>(),
+                          Array<T>::params(std::span<const T>(init.begin(), init.size())));
+  }
+  template <class T>
+  Array<T> array(const std::string& name, const std::vector<T>& init) {
+    return open<Array<T>>(name, Kind::array, value_code<T>(), Array<T>::params(std::span<const T>(init)));
   }
   // maxsize 0: unbounded. Reopening with another maxsize is a TypeMismatch.
   template <class T>

@@ -2,9 +2,11 @@
 #pragma once
 
 #include "mpshare/batch.hpp"
+#include "mpshare/array.hpp"
 #include "mpshare/codec.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
+#include "mpshare/value.hpp"
 #include "mpshare/queue.hpp"

@@ -12,6 +12,10 @@ std::unique_ptr<Object> make_object(const OpenRequest& req) {
       return make_dict(req);
     case Kind::list:
       return make_list(req);
+    case Kind::value:
+      return make_value(req);
+    case Kind::array:
+      return make_array(req);
     case Kind::queue:
     case Kind::joinable_queue:
       return make_queue(req);

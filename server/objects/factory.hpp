@@ -9,6 +9,8 @@ namespace mpshare::server {
 
 std::unique_ptr<Object> make_dict(const OpenRequest& req);
 std::unique_ptr<Object> make_list(const OpenRequest& req);
+std::unique_ptr<Object> make_value(const OpenRequest& req);
+std::unique_ptr<Object> make_array(const OpenRequest& req);
 // Queue and JoinableQueue (req.kind tells which).
 std::unique_ptr<Object> make_queue(const OpenRequest& req);
 

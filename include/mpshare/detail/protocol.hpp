@@ -106,6 +106,52 @@ struct QueueStatus {
   bool operator==(const QueueStatus&) const = default;
 };
 
+// Value/Array: what the opener asks for (OpenRequest::params). Elements
+// are `count` items of `elem_size` bytes in native representation; reopening
+// with another layout is a TypeMismatch, another `initial` is not.
+struct SharedSpec {
+  std::uint64_t elem_size = 0;
+  std::uint64_t elem_align = 0;  // of each element slot in the mapping
+  std::uint64_t count = 0;
+  bool lock_free = false;  // single-element ops are lock-free atomics, not locked
+  bool little_endian = true;
+  Bytes initial;  // count * elem_size bytes, or empty for zeros
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(elem_size, elem_align, count, lock_free, little_endian, initial);
+  }
+};
+
+// Value/Array: reply to SharedAttach. Offsets are from the segment's start;
+// fd_passed says whether the segment's descriptor came with the reply.
+struct SharedLayout {
+  std::uint64_t count = 0;
+  std::uint64_t elem_size = 0;
+  bool lock_free = false;
+  bool fd_passed = false;
+  std::uint64_t segment_size = 0;
+  std::uint64_t mutex_offset = 0;
+  std::uint64_t data_offset = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(count, elem_size, lock_free, fd_passed, segment_size, mutex_offset, data_offset);
+  }
+};
+
+// Value/Array: reply to SharedLock: the whole contents, and whether the
+// lock's previous owner died holding it.
+struct SharedLocked {
+  bool owner_died = false;
+  Bytes data;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(owner_died, data);
+  }
+};
+
 // Create-or-open by name (an empty name creates an anonymous object).
 // `params` is kind-specific (queue maxsize, semaphore value, ...), encoded
 // by the kind's proxy; reopening with different params is a TypeMismatch.
