@@ -101,4 +101,11 @@ TEST_CASE("codec: type signatures name element types", "[protocol]") {
   CHECK((type_name<std::pair<int, bool>>()) == "pair<int32,bool>");
   CHECK_THROWS_AS(decode<std::int64_t>(std::string("\x01\x05", 2)), ProtocolError);
   CHECK_THROWS_AS(decode<std::int64_t>(encode(std::int64_t{5}) + "x"), ProtocolError);
+  // Declared sizes beyond the bytes present are refused before allocating.
+  std::string lying_count;
+  encode_into(lying_count, std::uint64_t{1} << 40);
+  CHECK_THROWS_AS(decode<std::vector<std::int64_t>>(lying_count), ProtocolError);
+  CHECK_THROWS_AS(decode<std::string>(lying_count + "abc"), ProtocolError);
+  CHECK(decode<std::vector<std::string>>(encode(std::vector<std::string>{"a", "bc"})) ==
+        std::vector<std::string>{"a", "bc"});
 }

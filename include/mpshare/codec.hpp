@@ -28,8 +28,8 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 #include <cstdint>
+#include <cstring>
 #include <deque>
-#include <istream>
 #include <list>
 #include <map>
 #include <optional>
@@ -75,16 +75,6 @@ class StringSink : public std::streambuf {
   std::string& out_;
 };
 
-// Reads from a byte range it does not own; the range must outlive it.
-class ViewSource : public std::streambuf {
- public:
-  explicit ViewSource(std::string_view in) {
-    char* p = const_cast<char*>(in.data());
-    setg(p, p, p + in.size());
-  }
-  bool exhausted() const { return gptr() == egptr(); }
-};
-
 }  // namespace detail
 
 // Appends the portable-binary encoding of `values...` (one archive) to `out`.
@@ -103,21 +93,81 @@ Bytes encode(const T& value) {
   return out;
 }
 
+namespace detail {
+
+// Cereal's portable-binary format, read from a byte range with every size
+// checked before anything is allocated: a container or string may not
+// declare more elements than there are bytes left. (Cereal's own input
+// archive resizes to a peer-given size first.) Reads what
+// cereal::PortableBinaryOutputArchive writes, byte for byte.
+class CheckedInputArchive
+    : public cereal::InputArchive<CheckedInputArchive, cereal::AllowEmptyClassElision> {
+ public:
+  explicit CheckedInputArchive(std::string_view in)
+      : cereal::InputArchive<CheckedInputArchive, cereal::AllowEmptyClassElision>(this), in_(in) {
+    std::uint8_t little = 0;
+    (*this)(little);
+    swap_ = (little != 0) != (cereal::portable_binary_detail::is_little_endian() != 0);
+  }
+
+  template <std::streamsize DataSize>
+  void loadBinary(void* const data, std::streamsize size) {
+    auto n = static_cast<std::size_t>(size);
+    if (n > remaining())
+      throw cereal::Exception("cannot read " + std::to_string(n) + " bytes, " +
+                              std::to_string(remaining()) + " left");
+    std::memcpy(data, in_.data() + pos_, n);
+    pos_ += n;
+    if (swap_) {
+      auto* p = static_cast<std::uint8_t*>(data);
+      for (std::size_t i = 0; i < n; i += DataSize)
+        cereal::portable_binary_detail::swap_bytes<DataSize>(p + i);
+    }
+  }
+  std::size_t remaining() const { return in_.size() - pos_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool swap_ = false;
+};
+
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, T& t) {
+  ar.template loadBinary<sizeof(T)>(std::addressof(t), sizeof(t));
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(CheckedInputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(CheckedInputArchive& ar, cereal::SizeTag<T>& t) {
+  ar(t.size);
+  if (static_cast<std::uint64_t>(t.size) > ar.remaining())
+    throw cereal::Exception("declared size " + std::to_string(t.size) + " exceeds the " +
+                            std::to_string(ar.remaining()) + " bytes left");
+}
+template <class T>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, cereal::BinaryData<T>& bd) {
+  using TT = std::remove_pointer_t<T>;
+  ar.template loadBinary<sizeof(TT)>(bd.data, static_cast<std::streamsize>(bd.size));
+}
+
+}  // namespace detail
+
 // Decodes one archive holding `values...` from `in`. Throws ProtocolError if
 // the bytes do not hold exactly those values.
 template <class... T>
 void decode_into(std::string_view in, T&... values) {
-  detail::ViewSource src(in);
-  std::istream is(&src);
   try {
-    cereal::PortableBinaryInputArchive ar(is);
+    detail::CheckedInputArchive ar(in);
     if constexpr (sizeof...(T) > 0) ar(values...);
+    if (ar.remaining() != 0) throw ProtocolError("cannot decode payload: trailing bytes");
   } catch (const cereal::Exception& e) {
     throw ProtocolError(std::string("cannot decode payload: ") + e.what());
   } catch (const std::bad_alloc&) {
     throw ProtocolError("cannot decode payload: declared size too large");
   }
-  if (!src.exhausted()) throw ProtocolError("cannot decode payload: trailing bytes");
 }
 
 template <class T>
@@ -270,3 +320,13 @@ struct TypeName<std::array<T, N>> {
 };
 
 }  // namespace mpshare
+
+CEREAL_REGISTER_ARCHIVE(mpshare::detail::CheckedInputArchive)
+// Pairs the checked reader with the portable-binary writer (for Cereal's
+// minimal save/load checks); the writer keeps reading back as Cereal's own.
+namespace cereal::traits::detail {
+template <>
+struct get_output_from_input<mpshare::detail::CheckedInputArchive> {
+  using type = cereal::PortableBinaryOutputArchive;
+};
+}  // namespace cereal::traits::detail
