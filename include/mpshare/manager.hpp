@@ -80,7 +80,8 @@ class Manager {
   }
   template <class T>
   Array<T> array(const std::string& name, const std::vector<T>& init) {
-    return open<Array<T>>(name, Kind::array, value_code<T>(), Array<T>::params(std::span<const T>(init)));
+    return open<Array<T>>(name, Kind::array, value_code<T>(),
+                          Array<T>::params(std::span<const T>(init)));
   }
   // maxsize 0: unbounded. Reopening with another maxsize is a TypeMismatch.
   template <class T>
