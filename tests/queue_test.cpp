@@ -155,13 +155,19 @@ TEST_CASE("queue: parked getters and putters are served first come, first served
   CHECK(q.get() == 1);
   CHECK(q.get() == 2);
   for (pid_t p : putters) CHECK(test::wait_child(p) == 0);
-  // A try_put does not overtake a parked putter.
+  // A parked batch goes in before a later putter's item, never interleaved.
   q.put(7);
-  pid_t parked = test::fork_child([&] { q.put(8); });
+  pid_t batch = test::fork_child([&] { q.put_many(std::vector<int>{8, 9, 10}); });
   REQUIRE(wait_status(q, [](auto s) { return s.putters == 1; }));
-  CHECK(q.get() == 7);
-  CHECK(q.get(10s) == 8);
-  CHECK(test::wait_child(parked) == 0);
+  pid_t later = test::fork_child([&] { q.put(11); });
+  REQUIRE(wait_status(q, [](auto s) { return s.putters == 2; }));
+  CHECK_FALSE(q.try_put(12));
+  std::vector<int> got;
+  while (got.size() < 5) got.push_back(q.get());
+  CHECK(got == std::vector<int>{7, 8, 9, 10, 11});
+  CHECK(test::wait_child(batch) == 0);
+  CHECK(test::wait_child(later) == 0);
+  CHECK(q.empty());
 }
 
 TEST_CASE("queue: producer and consumer processes over a bounded queue with a sentinel",
