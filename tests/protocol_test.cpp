@@ -1,6 +1,7 @@
 // The wire, byte for byte (docs/PROTOCOL.md).
 #include <catch2/catch.hpp>
 #include <mpshare/detail/protocol.hpp>
+#include <sstream>
 
 using namespace mpshare;
 using namespace mpshare::detail;
@@ -79,6 +80,19 @@ TEST_CASE("protocol: handshake MACs are HMAC-SHA-256 over label and both nonces"
         "372a51eb78f75aaee9115c4f02f5487ea7d2a52451d876a2dcb1527ff3b9352c");
   CHECK(mac_equal(c.data(), c.data()));
   CHECK_FALSE(mac_equal(c.data(), s.data()));
+}
+
+TEST_CASE("codec: the encoding is Cereal's portable binary, both ways", "[protocol]") {
+  using Value = std::tuple<std::string, std::vector<std::int32_t>, std::map<std::string, double>,
+                           std::optional<std::uint16_t>, bool>;
+  Value v{"text", {1, -2, 3}, {{"pi", 3.14159}}, std::uint16_t{7}, true};
+  std::ostringstream os;
+  {
+    cereal::PortableBinaryOutputArchive ar(os);
+    ar(v);
+  }
+  CHECK(encode(v) == os.str());
+  CHECK(decode<Value>(os.str()) == v);
 }
 
 TEST_CASE("protocol: addresses parse", "[protocol]") {

@@ -33,7 +33,6 @@
 #include <list>
 #include <map>
 #include <optional>
-#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -55,34 +54,59 @@ using Bytes = std::string;
 
 namespace detail {
 
-// Appends everything written to a std::string it does not own.
-class StringSink : public std::streambuf {
+// Cereal's portable-binary format written straight into a std::string it
+// does not own (no stream, no locale): byte for byte what
+// cereal::PortableBinaryOutputArchive writes with its default options.
+class StringOutputArchive
+    : public cereal::OutputArchive<StringOutputArchive, cereal::AllowEmptyClassElision> {
  public:
-  explicit StringSink(std::string& out) : out_(out) {}
-
- protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<std::size_t>(n));
-    return n;
+  explicit StringOutputArchive(std::string& out)
+      : cereal::OutputArchive<StringOutputArchive, cereal::AllowEmptyClassElision>(this),
+        out_(out) {
+    out_.push_back(1);  // little-endian data follows
   }
-  int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof()))
-      out_.push_back(traits_type::to_char_type(c));
-    return traits_type::not_eof(c);
+
+  template <std::streamsize DataSize>
+  void saveBinary(const void* data, std::streamsize size) {
+    const auto n = static_cast<std::size_t>(size);
+    const std::size_t at = out_.size();
+    out_.append(static_cast<const char*>(data), n);
+    if (!cereal::portable_binary_detail::is_little_endian()) {
+      auto* p = reinterpret_cast<std::uint8_t*>(out_.data() + at);
+      for (std::size_t i = 0; i < n; i += DataSize)
+        cereal::portable_binary_detail::swap_bytes<DataSize>(p + i);
+    }
   }
 
  private:
   std::string& out_;
 };
 
+template <class T>
+std::enable_if_t<std::is_arithmetic_v<T>> CEREAL_SAVE_FUNCTION_NAME(StringOutputArchive& ar,
+                                                                    const T& t) {
+  ar.template saveBinary<sizeof(T)>(std::addressof(t), sizeof(t));
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(StringOutputArchive& ar, cereal::NameValuePair<T>& t) {
+  ar(t.value);
+}
+template <class T>
+void CEREAL_SERIALIZE_FUNCTION_NAME(StringOutputArchive& ar, cereal::SizeTag<T>& t) {
+  ar(t.size);
+}
+template <class T>
+void CEREAL_SAVE_FUNCTION_NAME(StringOutputArchive& ar, const cereal::BinaryData<T>& bd) {
+  using TT = std::remove_pointer_t<T>;
+  ar.template saveBinary<sizeof(TT)>(bd.data, static_cast<std::streamsize>(bd.size));
+}
+
 }  // namespace detail
 
 // Appends the portable-binary encoding of `values...` (one archive) to `out`.
 template <class... T>
 void encode_into(std::string& out, const T&... values) {
-  detail::StringSink sink(out);
-  std::ostream os(&sink);
-  cereal::PortableBinaryOutputArchive ar(os);
+  detail::StringOutputArchive ar(out);
   if constexpr (sizeof...(T) > 0) ar(values...);
 }
 
@@ -322,11 +346,6 @@ struct TypeName<std::array<T, N>> {
 }  // namespace mpshare
 
 CEREAL_REGISTER_ARCHIVE(mpshare::detail::CheckedInputArchive)
-// Pairs the checked reader with the portable-binary writer (for Cereal's
-// minimal save/load checks); the writer keeps reading back as Cereal's own.
-namespace cereal::traits::detail {
-template <>
-struct get_output_from_input<mpshare::detail::CheckedInputArchive> {
-  using type = cereal::PortableBinaryOutputArchive;
-};
-}  // namespace cereal::traits::detail
+CEREAL_REGISTER_ARCHIVE(mpshare::detail::StringOutputArchive)
+CEREAL_SETUP_ARCHIVE_TRAITS(mpshare::detail::CheckedInputArchive,
+                            mpshare::detail::StringOutputArchive)
