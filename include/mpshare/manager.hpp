@@ -23,6 +23,7 @@
 #include "mpshare/list.hpp"
 #include "mpshare/value.hpp"
 #include "mpshare/queue.hpp"
+#include "mpshare/sync.hpp"
 
 namespace mpshare {
 
@@ -95,6 +96,41 @@ class Manager {
                                   encode(static_cast<std::uint64_t>(maxsize)));
   }
 
+  Lock lock(const std::string& name = {}) {
+    return open<Lock>(name, Kind::lock, ValueCode::opaque);
+  }
+  RLock rlock(const std::string& name = {}) {
+    return open<RLock>(name, Kind::rlock, ValueCode::opaque);
+  }
+  // A Condition with its own RLock, or bound to `lock` (reopening it with
+  // another lock, or none, is a TypeMismatch).
+  Condition condition(const std::string& name = {}) {
+    return open<Condition>(name, Kind::condition, ValueCode::opaque);
+  }
+  Condition condition(const std::string& name, const Lock& lock) {
+    return open<Condition>(name, Kind::condition, ValueCode::opaque, encode(lock.id()));
+  }
+  Condition condition(const std::string& name, const RLock& lock) {
+    return open<Condition>(name, Kind::condition, ValueCode::opaque, encode(lock.id()));
+  }
+  // A negative value is a ValueError; reopening with another value a TypeMismatch.
+  Semaphore semaphore(const std::string& name = {}, std::int64_t value = 1) {
+    return open<Semaphore>(name, Kind::semaphore, ValueCode::opaque, semaphore_params(value));
+  }
+  BoundedSemaphore bounded_semaphore(const std::string& name = {}, std::int64_t value = 1) {
+    return open<BoundedSemaphore>(name, Kind::bounded_semaphore, ValueCode::opaque,
+                                  semaphore_params(value));
+  }
+  Event event(const std::string& name = {}) {
+    return open<Event>(name, Kind::event, ValueCode::opaque);
+  }
+  // parties == 0 is a ValueError; reopening with other parties a TypeMismatch.
+  Barrier barrier(const std::string& name, std::size_t parties) {
+    if (parties == 0) throw ValueError("a barrier needs at least one party");
+    return open<Barrier>(name, Kind::barrier, ValueCode::opaque,
+                         encode(static_cast<std::uint64_t>(parties)));
+  }
+
   // Removes a named object (KeyError if none); its proxies then get NoSuchObject.
   void remove(const std::string& name);
   std::vector<ObjectInfo> objects() const;
@@ -108,6 +144,11 @@ class Manager {
   struct Spawned;
   Manager(std::shared_ptr<detail::ClientCore> core, std::unique_ptr<Spawned> spawned,
           std::vector<std::string> addresses);
+
+  static Bytes semaphore_params(std::int64_t value) {
+    if (value < 0) throw ValueError("semaphore initial value must not be negative");
+    return encode(value);
+  }
 
   template <class P>
   P open(const std::string& name, Kind kind, ValueCode code, const Bytes& params = {}) {

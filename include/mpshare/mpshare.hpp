@@ -8,5 +8,6 @@
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
+#include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
 #include "mpshare/queue.hpp"

@@ -19,6 +19,18 @@ std::unique_ptr<Object> make_object(const OpenRequest& req) {
     case Kind::queue:
     case Kind::joinable_queue:
       return make_queue(req);
+    case Kind::lock:
+    case Kind::rlock:
+      return make_lock(req);
+    case Kind::condition:
+      return make_condition(req);
+    case Kind::semaphore:
+    case Kind::bounded_semaphore:
+      return make_semaphore(req);
+    case Kind::event:
+      return make_event(req);
+    case Kind::barrier:
+      return make_barrier(req);
     default:
       break;
   }

@@ -51,6 +51,20 @@ struct ObjectInfo {
   bool operator==(const ObjectInfo&) const = default;
 };
 
+// What acquiring a Lock or RLock returns. `token` is a fencing token:
+// strictly increasing for each lock and never reused while the server runs.
+// `previous_owner_died`: the last holder's connection closed while holding it.
+struct Grant {
+  std::uint64_t token = 0;
+  bool previous_owner_died = false;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(token, previous_owner_died);
+  }
+  bool operator==(const Grant&) const = default;
+};
+
 namespace detail {
 
 constexpr std::uint32_t kind_bit(Kind k) {

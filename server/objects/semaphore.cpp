@@ -1,0 +1,110 @@
+// Semaphore and BoundedSemaphore: a count of free permits, acquirers served
+// oldest first. Permits a connection acquired and has not released itself
+// return to the semaphore when it closes.
+#include <unordered_map>
+
+#include "factory.hpp"
+#include "parked.hpp"
+
+namespace mpshare::server {
+
+namespace {
+
+class SemaphoreObject final : public Object {
+ public:
+  SemaphoreObject(const OpenRequest& req, std::uint64_t value)
+      : Object(req),
+        value_(value),
+        initial_(value),
+        bounded_(req.kind == Kind::bounded_semaphore),
+        waiters_([](Pending<op::SemAcquire> p) { p.complete(false); }) {}
+
+  std::uint64_t size() const override { return waiters_.size(); }
+  std::uint64_t value() const { return value_; }
+
+  std::optional<bool> acquire(Call& c, std::int64_t timeout_ns) {
+    checked_timeout(timeout_ns);
+    if (value_ > 0 && waiters_.empty()) {
+      --value_;
+      ++held_[c.session_id()];
+      return true;
+    }
+    if (timeout_ns == 0) return false;
+    waiters_.push(c.server(), c.park<op::SemAcquire>(), timeout_ns);
+    return std::nullopt;
+  }
+
+  void release(Call& c, std::uint64_t n) {
+    if (n == 0) fail(Errc::value_error, "release count must be at least 1");
+    if (bounded_ ? n > initial_ - value_ : n > UINT64_MAX - value_)
+      fail(Errc::value_error, "'" + name() + "' released too many times (value " +
+                                  std::to_string(value_) + ", initial " + std::to_string(initial_) +
+                                  ", release " + std::to_string(n) + ")");
+    auto it = held_.find(c.session_id());
+    if (it != held_.end()) {
+      it->second -= std::min(it->second, n);
+      if (it->second == 0) held_.erase(it);
+    }
+    value_ += n;
+    wake();
+  }
+
+  void on_disconnect(SessionId s) override {
+    waiters_.take_if([s](const Pending<op::SemAcquire>& p) { return p.session_id() == s; });
+    auto it = held_.find(s);
+    if (it == held_.end()) return;
+    std::uint64_t back = it->second;
+    held_.erase(it);
+    value_ = bounded_ ? std::min(initial_, value_ + back) : value_ + back;
+    wake();
+  }
+  void on_remove() override {
+    for (auto& p : waiters_.take_all()) waiters_.fail_removed(p, *this);
+  }
+
+ private:
+  void wake() {
+    while (value_ > 0 && !waiters_.empty()) {
+      Pending<op::SemAcquire> p = waiters_.pop_front();
+      if (p.session_closed()) continue;
+      --value_;
+      ++held_[p.session_id()];
+      p.complete(true);
+    }
+  }
+
+  std::uint64_t value_;
+  std::uint64_t initial_;
+  bool bounded_;
+  std::unordered_map<SessionId, std::uint64_t> held_;  // permits by holder
+  Parked<Pending<op::SemAcquire>> waiters_;
+};
+
+SemaphoreObject& sem(Call& c) {
+  return c.as<SemaphoreObject>();
+}
+
+}  // namespace
+
+std::unique_ptr<Object> make_semaphore(const OpenRequest& req) {
+  auto value = decode<std::int64_t>(req.params);
+  if (value < 0)
+    fail(Errc::value_error,
+         "semaphore initial value must not be negative (got " + std::to_string(value) + ")");
+  return std::make_unique<SemaphoreObject>(req, static_cast<std::uint64_t>(value));
+}
+
+std::optional<bool> handle(op::SemAcquire, Call& c, std::int64_t timeout_ns) {
+  return sem(c).acquire(c, timeout_ns);
+}
+
+std::optional<Unit> handle(op::SemRelease, Call& c, std::uint64_t n) {
+  sem(c).release(c, n);
+  return Unit{};
+}
+
+std::optional<std::uint64_t> handle(op::SemValue, Call& c) {
+  return sem(c).value();
+}
+
+}  // namespace mpshare::server
