@@ -92,6 +92,8 @@ TEST_CASE("codec: the encoding is Cereal's portable binary, both ways", "[protoc
     ar(v);
   }
   CHECK(encode(v) == os.str());
+  CHECK(decode<std::vector<std::string>>(encode(std::vector<std::string>{})).empty());
+  CHECK(decode<std::string>(encode(std::string())).empty());
   CHECK(decode<Value>(os.str()) == v);
 }
 

@@ -69,6 +69,7 @@ class StringOutputArchive
   template <std::streamsize DataSize>
   void saveBinary(const void* data, std::streamsize size) {
     const auto n = static_cast<std::size_t>(size);
+    if (n == 0) return;
     const std::size_t at = out_.size();
     out_.append(static_cast<const char*>(data), n);
     if (!cereal::portable_binary_detail::is_little_endian()) {
@@ -140,6 +141,7 @@ class CheckedInputArchive
     if (n > remaining())
       throw cereal::Exception("cannot read " + std::to_string(n) + " bytes, " +
                               std::to_string(remaining()) + " left");
+    if (n == 0) return;
     std::memcpy(data, in_.data() + pos_, n);
     pos_ += n;
     if (swap_) {
