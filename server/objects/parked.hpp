@@ -1,8 +1,9 @@
-// Parked waiters of the synchronization objects, oldest first, each with an
-// optional deadline. Unlike WaitList, an item is any value (it may hold
-// Pendings of several ops) and a waiter whose deadline passes is removed
+// Parked waiters, oldest first, each with an optional deadline: the building
+// block of every blocking operation. An item is any movable value (it may
+// hold Pendings of several ops); an item whose deadline passes is removed
 // first, then handed to the owner's callback, which may answer it, move it
-// to another list or change the object freely. Used only on the server's
+// to another list or change the object freely. WaitList is the common case
+// of one op per list. Used only on the server's
 // event-loop thread. Owned by its object; not copyable or movable (its
 // timers refer to it).
 #pragma once
@@ -19,9 +20,16 @@
 
 #include "../handlers.hpp"
 #include "../server.hpp"
-#include "../wait_list.hpp"
 
 namespace mpshare::server {
+
+// Validates a wire timeout (detail::wait_forever, 0 or positive
+// nanoseconds); ValueError otherwise.
+inline std::int64_t checked_timeout(std::int64_t ns) {
+  if (ns < detail::wait_forever)
+    fail(Errc::value_error, "timeout must not be negative (got " + std::to_string(ns) + " ns)");
+  return ns;
+}
 
 template <class T>
 class Parked {
