@@ -125,6 +125,16 @@ std::string_view kind_name(Kind k) noexcept {
 
 namespace detail {
 
+void throw_reply_error(std::uint16_t status, std::string_view payload) {
+  std::string message;
+  try {
+    decode_into(payload, message);
+  } catch (const Error&) {
+    message = "(undecodable error message)";
+  }
+  throw_error(static_cast<Errc>(status), message);
+}
+
 const char* op_name(std::uint16_t code) noexcept {
   switch (code) {
 #define MPSHARE_OP(Name, code_, ...) \

@@ -397,15 +397,9 @@ std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
                         std::to_string(request));
   }
   if (h.op != 0) {
-    std::string message;
-    try {
-      decode_into(payload, message);
-    } catch (const Error&) {
-      message = "(undecodable error message)";
-    }
     // After a protocol error the server may have lost the framing and closes.
     if (static_cast<Errc>(h.op) == Errc::protocol_error) disconnect_this_thread();
-    throw_error(static_cast<Errc>(h.op), message);
+    throw_reply_error(h.op, payload);
   }
   return payload;
 }

@@ -52,15 +52,7 @@ struct BatchReplies {
     if (!ran) throw StateError("batch result read before the batch ran");
     const auto& r = replies[i];
     std::string_view payload(payloads.data() + r.offset, r.length);
-    if (r.status != 0) {
-      std::string message;
-      try {
-        decode_into(payload, message);
-      } catch (const Error&) {
-        message = "(undecodable error message)";
-      }
-      throw_error(static_cast<Errc>(r.status), message);
-    }
+    if (r.status != 0) throw_reply_error(r.status, payload);
     return payload;
   }
 };

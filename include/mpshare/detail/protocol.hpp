@@ -233,6 +233,10 @@ struct FrameHeader {
 void write_header(const FrameHeader& h, char* out) noexcept;
 FrameHeader read_header(const char* in) noexcept;
 
+// Throws the typed error of a failed reply: `status` is its Errc, `payload`
+// the encoded message.
+[[noreturn]] void throw_reply_error(std::uint16_t status, std::string_view payload);
+
 // Limits and handshake constants.
 inline constexpr std::uint32_t default_max_frame = 256u * 1024 * 1024;
 inline constexpr std::size_t nonce_size = 32;
