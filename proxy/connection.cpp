@@ -397,9 +397,13 @@ std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
                         std::to_string(request));
   }
   if (h.op != 0) {
-    // After a protocol error the server may have lost the framing and closes.
-    if (static_cast<Errc>(h.op) == Errc::protocol_error) disconnect_this_thread();
-    throw_reply_error(h.op, payload);
+    try {
+      throw_reply_error(h.op, payload);  // payload lives in the connection's buffer
+    } catch (const ProtocolError&) {
+      // The server may have lost the framing and closes.
+      disconnect_this_thread();
+      throw;
+    }
   }
   return payload;
 }
