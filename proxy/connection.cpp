@@ -52,24 +52,23 @@ int open_socket(const std::string& address, std::chrono::milliseconds timeout) {
   Address a = parse_address(address);
   Deadline deadline = Deadline::after(timeout);
   auto try_connect = [&](int family, const sockaddr* sa, socklen_t len) -> int {
-    int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int fd = open_inherited_fd(
+        [&] { return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); });
     if (fd < 0) return -1;
+    auto give_up = [fd](int e) {
+      unregister_inherited_fd(fd);
+      ::close(fd);
+      errno = e;
+      return -1;
+    };
     if (::connect(fd, sa, len) != 0) {
-      if (errno != EINPROGRESS && errno != EAGAIN) {
-        int e = errno;
-        ::close(fd);
-        errno = e;
-        return -1;
-      }
+      if (errno != EINPROGRESS && errno != EAGAIN) return give_up(errno);
       pollfd p{fd, POLLOUT, 0};
       int r = ::poll(&p, 1, remaining_ms(deadline));
       int err = 0;
       socklen_t elen = sizeof err;
-      if (r <= 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0) {
-        ::close(fd);
-        errno = r == 0 ? ETIMEDOUT : (err ? err : errno);
-        return -1;
-      }
+      if (r <= 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0 || err != 0)
+        return give_up(r == 0 ? ETIMEDOUT : (err ? err : errno));
     }
     return fd;
   };
@@ -109,7 +108,6 @@ Connection::Connection(const std::string& address, const AuthKey& key,
     : address_(address), spin_(options.spin), max_frame_(options.max_frame) {
   generation_ = fork_generation();
   fd_ = open_socket(address, options.connect_timeout);
-  register_inherited_fd(fd_);
   Deadline deadline = Deadline::after(options.connect_timeout);
   char hello[server_hello_size];
   receive_raw(hello, sizeof hello, deadline);
@@ -173,6 +171,8 @@ void Connection::wait_ready(short events, Deadline deadline) {
   for (;;) {
     int r = ::poll(&p, 1, remaining_ms(deadline));
     if (r > 0) return;
+    // poll's timeout is capped (remaining_ms): only a passed deadline is one.
+    if (r == 0 && !deadline.infinite && std::chrono::steady_clock::now() < deadline.at) continue;
     if (r == 0) {
       close();
       throw Timeout(address_ + ": no reply before the call's deadline");
@@ -310,8 +310,15 @@ namespace {
 
 std::atomic<std::uint64_t> next_core_id{1};
 
+// True once this thread's connection table is destroyed (thread exit, or
+// process exit for the main thread, before static objects such as a static
+// Manager are destroyed). Trivially destructible, so readable until the end.
+thread_local bool t_connections_gone = false;
+
 // This thread's connections, one per core. Closed when the thread exits.
 struct ThreadConnections {
+  ~ThreadConnections() { t_connections_gone = true; }
+
   struct Entry {
     std::uint64_t core;
     std::unique_ptr<Connection> conn;
@@ -348,7 +355,7 @@ ClientCore::ClientCore(std::string address, AuthKey key, ConnectOptions options)
 }
 
 ClientCore::~ClientCore() {
-  t_connections.erase(id_);
+  if (!t_connections_gone) t_connections.erase(id_);
 }
 
 bool ClientCore::is_local() const {
@@ -356,6 +363,7 @@ bool ClientCore::is_local() const {
 }
 
 Connection& ClientCore::connection() {
+  if (t_connections_gone) throw ConnectionLost(address_ + ": this thread is exiting");
   Connection* c = t_connections.find(id_);
   if (c && c->usable()) return *c;
   if (c) t_connections.erase(id_);
@@ -368,7 +376,7 @@ Connection& ClientCore::connection() {
 }
 
 void ClientCore::disconnect_this_thread() {
-  t_connections.erase(id_);
+  if (!t_connections_gone) t_connections.erase(id_);
 }
 
 std::string& ClientCore::request_buffer(Connection& c) {
@@ -429,6 +437,9 @@ void ClientCore::exchange_many(Connection& c, std::uint64_t first, Deadline dead
     disconnect_this_thread();
     throw;
   }
+  // As in exchange: after a protocol error the server closes the connection.
+  for (const Reply& r : replies)
+    if (static_cast<Errc>(r.status) == Errc::protocol_error) return disconnect_this_thread();
 }
 
 ClientCore* ClientCore::decode_context() {

@@ -35,10 +35,12 @@ State& state() {
 
 }  // namespace
 
-void register_inherited_fd(int fd) {
+int open_inherited_fd(const std::function<int()>& open) {
   State& s = state();
-  std::lock_guard lock(s.mu);
-  s.fds.insert(fd);
+  std::lock_guard lock(s.mu);  // the atfork prepare handler takes it too
+  int fd = open();
+  if (fd >= 0) s.fds.insert(fd);
+  return fd;
 }
 
 void unregister_inherited_fd(int fd) {

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 namespace mpshare::detail {
 
-void register_inherited_fd(int fd);
+// Runs `open` (returning a new descriptor, or -1) and registers what it
+// returns with no fork() in another thread in between, so no child ever
+// keeps an unregistered copy. `open` must not block.
+int open_inherited_fd(const std::function<int()>& open);
 void unregister_inherited_fd(int fd);  // call before closing fd yourself
 std::uint64_t fork_generation() noexcept;
 

@@ -123,9 +123,24 @@ Manager Manager::spawn(SpawnOptions options) {
   spawned->socket = tmpl + "/server.sock";
   AuthKey key = AuthKey::random();
 
+  // The lifeline's write end is registered at once: children forked later,
+  // here or by other threads, close it, so only this process holds it.
   int lifeline[2], ready[2];
-  if (::pipe2(lifeline, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0)
-    throw Error(Errc::remote_error, "pipe: " + std::string(std::strerror(errno)));
+  auto fail = [&](const char* what, int pipes) -> Error {
+    const std::string why = std::string(what) + ": " + std::strerror(errno);
+    if (pipes >= 1) {
+      detail::unregister_inherited_fd(lifeline[1]);
+      for (int fd : lifeline) ::close(fd);
+    }
+    if (pipes >= 2)
+      for (int fd : ready) ::close(fd);
+    ::rmdir(spawned->dir.c_str());
+    return Error(Errc::remote_error, why);
+  };
+  if (detail::open_inherited_fd(
+          [&] { return ::pipe2(lifeline, O_CLOEXEC) == 0 ? lifeline[1] : -1; }) < 0)
+    throw fail("pipe", 0);
+  if (::pipe2(ready, O_CLOEXEC) != 0) throw fail("pipe", 1);
 
   server::ServerOptions so;
   so.listen.push_back("unix:" + spawned->socket);
@@ -136,9 +151,8 @@ Manager Manager::spawn(SpawnOptions options) {
   so.lifeline_fd = lifeline[0];
 
   pid_t pid = ::fork();
-  if (pid < 0) throw Error(Errc::remote_error, "fork: " + std::string(std::strerror(errno)));
-  if (pid == 0) {
-    ::close(lifeline[1]);
+  if (pid < 0) throw fail("fork", 2);
+  if (pid == 0) {  // lifeline[1] is closed already (registered)
     ::close(ready[0]);
     run_spawned_server(std::move(so), ready[1], spawned->dir);
   }
@@ -148,7 +162,6 @@ Manager Manager::spawn(SpawnOptions options) {
   spawned->server = pid;
   spawned->lifeline = lifeline[1];
   spawned->lifeline_generation = detail::fork_generation();
-  detail::register_inherited_fd(lifeline[1]);
 
   std::string verdict;
   char buf[512];

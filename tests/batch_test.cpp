@@ -104,6 +104,21 @@ TEST_CASE("batch: objects of another server are refused", "[batch]") {
   CHECK(d2.size() == 0);
 }
 
+TEST_CASE("batch: a frame above --max-frame fails its item; the next call reconnects", "[batch]") {
+  SpawnOptions o;
+  o.max_frame = 4096;
+  auto mgr = Manager::spawn(o);
+  auto d = mgr.dict<int, std::string>("d");
+  Batch b(mgr);
+  auto small = b.set(d, 1, std::string(100, 's'));
+  auto big = b.set(d, 2, std::string(10000, 'b'));  // the server answers, then hangs up
+  b.run();
+  CHECK_NOTHROW(small.get());
+  CHECK_THROWS_AS(big.get(), ProtocolError);
+  CHECK(d.size() == 1);  // on a new connection
+  CHECK(d.get(1) == std::string(100, 's'));
+}
+
 TEST_CASE("batch: 10,000 operations in one run", "[batch]") {
   auto mgr = Manager::spawn();
   auto d = mgr.dict<int, std::string>("big");

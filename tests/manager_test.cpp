@@ -64,6 +64,24 @@ TEST_CASE("manager: no orphan server when the spawning process is killed", "[man
   CHECK_FALSE(std::filesystem::exists(path));
 }
 
+TEST_CASE("manager: a static Manager stops its server at exit", "[manager]") {
+  test::Pipe p;
+  pid_t child = test::fork_child([&] {
+    ::dup2(p.write_fd(), 1);
+    ::execl(MPSHARE_STATIC_MANAGER_PROGRAM, "static_manager", nullptr);
+    ::_exit(127);
+  });
+  p.close_write();
+  const std::string out = p.read_to_end();
+  CHECK(test::wait_child(child) == 0);
+  REQUIRE(std::count(out.begin(), out.end(), '\n') == 2);
+  pid_t server = std::stoi(out.substr(0, out.find('\n')));
+  std::string path = out.substr(out.find('\n') + 1 + 5);
+  path.pop_back();
+  CHECK(test::wait_gone(server, 5s));
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
 TEST_CASE("manager: a forked child's copy never stops the server", "[manager]") {
   auto mgr = Manager::spawn();
   auto d = mgr.dict<int, int>("d");

@@ -102,8 +102,18 @@ class Pipe {
       off += static_cast<std::size_t>(n);
     }
   }
+  int write_fd() const { return fds_[1]; }
   // Reads exactly n bytes, or throws after `timeout`.
   std::string read(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return read_until(n, false, timeout);
+  }
+  // Reads until every writer has closed, or throws after `timeout`.
+  std::string read_to_end(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return read_until(std::string::npos, true, timeout);
+  }
+
+ private:
+  std::string read_until(std::size_t n, bool to_end, std::chrono::milliseconds timeout) {
     std::string out;
     auto until = std::chrono::steady_clock::now() + timeout;
     while (out.size() < n) {
@@ -114,13 +124,13 @@ class Pipe {
         throw std::runtime_error("pipe read timed out");
       char buf[256];
       ssize_t r = ::read(fds_[0], buf, std::min(sizeof buf, n - out.size()));
+      if (r == 0 && to_end) break;
       if (r <= 0) throw std::runtime_error("pipe closed");
       out.append(buf, static_cast<std::size_t>(r));
     }
     return out;
   }
 
- private:
   int fds_[2] = {-1, -1};
 };
 

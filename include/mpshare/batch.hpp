@@ -16,7 +16,9 @@
 // Thread safety: a Batch is used by one thread at a time; its results may be
 // read from any thread once run() has returned. All objects of a batch must
 // belong to one server. Operations that block (Queue::get, Lock::acquire)
-// may be added through call<Op>() but the batch's run() then waits for them.
+// may be added through call<Op>() but the batch's run() then waits for them,
+// within the connection's call_timeout for the whole batch: give them a
+// shorter server-side timeout, or run() throws Timeout.
 // A connection loss or timeout during run() throws from run() (ConnectionLost,
 // Timeout); the results are then unset and get() throws StateError. After
 // run() the batch is empty and may be filled again; old results stay valid.
