@@ -315,12 +315,15 @@ std::atomic<std::uint64_t> next_core_id{1};
 // Manager are destroyed). Trivially destructible, so readable until the end.
 thread_local bool t_connections_gone = false;
 
-// This thread's connections, one per core. Closed when the thread exits.
+// This thread's connections, one per core. Closed when the thread exits,
+// when their core is destroyed on this thread, or (destroyed on another
+// thread) when this thread next opens a connection.
 struct ThreadConnections {
   ~ThreadConnections() { t_connections_gone = true; }
 
   struct Entry {
     std::uint64_t core;
+    std::weak_ptr<const ClientCore> owner;
     std::unique_ptr<Connection> conn;
   };
   std::vector<Entry> entries;
@@ -338,7 +341,7 @@ struct ThreadConnections {
     return nullptr;
   }
   void erase(std::uint64_t core) {
-    std::erase_if(entries, [&](const Entry& e) { return e.core == core; });
+    std::erase_if(entries, [&](const Entry& e) { return e.core == core || e.owner.expired(); });
     last_core = 0;
     last = nullptr;
   }
@@ -366,10 +369,10 @@ Connection& ClientCore::connection() {
   if (t_connections_gone) throw ConnectionLost(address_ + ": this thread is exiting");
   Connection* c = t_connections.find(id_);
   if (c && c->usable()) return *c;
-  if (c) t_connections.erase(id_);
+  t_connections.erase(id_);  // a stale one, and those of destroyed cores
   auto conn = std::make_unique<Connection>(address_, key_, options_);
   Connection* raw = conn.get();
-  t_connections.entries.push_back({id_, std::move(conn)});
+  t_connections.entries.push_back({id_, weak_from_this(), std::move(conn)});
   t_connections.last_core = id_;
   t_connections.last = raw;
   return *raw;

@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <future>
 #include <mpshare/mpshare.hpp>
+#include <thread>
 
 #include "support.hpp"
 
@@ -92,6 +94,30 @@ TEST_CASE("manager: a forked child's copy never stops the server", "[manager]") 
   CHECK(codes == std::vector<int>{0});
   d.set(2, 2);
   CHECK(d.size() == 2);
+}
+
+TEST_CASE("manager: a thread drops its connection of a Manager destroyed elsewhere", "[manager]") {
+  auto mgr = Manager::spawn();
+  auto other = std::make_unique<Manager>(Manager::connect(mgr.address(), mgr.key()));
+  std::promise<void> used, destroyed;
+  std::size_t before = 0, after = 0;
+  std::thread t([&] {
+    {
+      auto d = other->dict<int, int>("d");
+      d.set(1, 1);  // this thread's connection for `other`
+    }
+    used.set_value();
+    destroyed.get_future().wait();
+    before = test::open_fds();
+    mgr.dict<int, int>("d").set(2, 2);  // opens one, closes the stale one
+    after = test::open_fds();
+  });
+  used.get_future().wait();
+  other.reset();
+  destroyed.set_value();
+  t.join();
+  CHECK(after == before);
+  CHECK(mgr.dict<int, int>("d").size() == 2);
 }
 
 TEST_CASE("manager: parent and child use the same proxy at once without sharing a socket",

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -74,6 +75,13 @@ inline std::vector<int> run_children(int n, const std::function<void(int)>& fn,
   std::vector<int> codes;
   for (pid_t p : pids) codes.push_back(wait_child(p, timeout));
   return codes;
+}
+
+// How many descriptors this process has open.
+inline std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
 }
 
 // A pipe for one-way messages between a parent and a forked child.
