@@ -3,6 +3,7 @@
 #pragma once
 
 #include <limits>
+#include <string>
 #include <type_traits>
 
 #include "../call.hpp"
@@ -24,36 +25,43 @@ Bytes add(const Bytes* current, const Bytes& delta) {
 }
 }  // namespace arith_detail
 
+// Calls f(T{}) for the arithmetic type T that `code` names and returns its
+// result; TypeMismatch ("<what> needs an arithmetic ...") for other codes.
+template <class F>
+decltype(auto) with_arithmetic_type(ValueCode code, const char* what, F&& f) {
+  switch (code) {
+    case ValueCode::i8:
+      return f(std::int8_t{});
+    case ValueCode::i16:
+      return f(std::int16_t{});
+    case ValueCode::i32:
+      return f(std::int32_t{});
+    case ValueCode::i64:
+      return f(std::int64_t{});
+    case ValueCode::u8:
+      return f(std::uint8_t{});
+    case ValueCode::u16:
+      return f(std::uint16_t{});
+    case ValueCode::u32:
+      return f(std::uint32_t{});
+    case ValueCode::u64:
+      return f(std::uint64_t{});
+    case ValueCode::f32:
+      return f(float{});
+    case ValueCode::f64:
+      return f(double{});
+    default:
+      break;
+  }
+  fail(Errc::type_mismatch, std::string(what) + " needs an arithmetic value type");
+}
+
 // Returns encode(decode(current or 0) + decode(delta)) for `code`. Fails
 // with TypeMismatch for non-arithmetic codes, ValueError on overflow,
 // ProtocolError when the bytes do not decode.
 inline Bytes add_encoded(ValueCode code, const Bytes* current, const Bytes& delta) {
-  using namespace arith_detail;
-  switch (code) {
-    case ValueCode::i8:
-      return add<std::int8_t>(current, delta);
-    case ValueCode::i16:
-      return add<std::int16_t>(current, delta);
-    case ValueCode::i32:
-      return add<std::int32_t>(current, delta);
-    case ValueCode::i64:
-      return add<std::int64_t>(current, delta);
-    case ValueCode::u8:
-      return add<std::uint8_t>(current, delta);
-    case ValueCode::u16:
-      return add<std::uint16_t>(current, delta);
-    case ValueCode::u32:
-      return add<std::uint32_t>(current, delta);
-    case ValueCode::u64:
-      return add<std::uint64_t>(current, delta);
-    case ValueCode::f32:
-      return add<float>(current, delta);
-    case ValueCode::f64:
-      return add<double>(current, delta);
-    default:
-      break;
-  }
-  fail(Errc::type_mismatch, "increment needs an arithmetic value type");
+  return with_arithmetic_type(
+      code, "increment", [&](auto t) { return arith_detail::add<decltype(t)>(current, delta); });
 }
 
 }  // namespace mpshare::server

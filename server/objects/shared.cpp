@@ -25,6 +25,7 @@
 #include "../handlers.hpp"
 #include "../log.hpp"
 #include "../server.hpp"
+#include "arith.hpp"
 
 namespace mpshare::server {
 
@@ -252,31 +253,8 @@ class SharedObject final : public Object {
     });
   }
   Bytes fetch_add(char* p, const Bytes& delta, bool subtract) {
-    switch (value_code()) {
-      case ValueCode::i8:
-        return add<std::int8_t>(p, delta, subtract);
-      case ValueCode::i16:
-        return add<std::int16_t>(p, delta, subtract);
-      case ValueCode::i32:
-        return add<std::int32_t>(p, delta, subtract);
-      case ValueCode::i64:
-        return add<std::int64_t>(p, delta, subtract);
-      case ValueCode::u8:
-        return add<std::uint8_t>(p, delta, subtract);
-      case ValueCode::u16:
-        return add<std::uint16_t>(p, delta, subtract);
-      case ValueCode::u32:
-        return add<std::uint32_t>(p, delta, subtract);
-      case ValueCode::u64:
-        return add<std::uint64_t>(p, delta, subtract);
-      case ValueCode::f32:
-        return add<float>(p, delta, subtract);
-      case ValueCode::f64:
-        return add<double>(p, delta, subtract);
-      default:
-        break;
-    }
-    fail(Errc::type_mismatch, "fetch_add needs an arithmetic element type");
+    return with_arithmetic_type(value_code(), "fetch_add",
+                                [&](auto t) { return add<decltype(t)>(p, delta, subtract); });
   }
   Bytes read_all() const {
     if (!atomic()) return Bytes(segment_.data(), total_bytes());
