@@ -74,9 +74,10 @@ class Pending {
 // std::nullopt after park() to answer later through the Pending.
 class Call {
  public:
-  Call(Server& server, std::shared_ptr<SessionBase> session, const detail::FrameHeader& header,
-       Object* object)
-      : server_(server), session_(std::move(session)), header_(header), object_(object) {}
+  // `session` must outlive the Call (it lives for one dispatch).
+  Call(Server& server, const std::shared_ptr<SessionBase>& session,
+       const detail::FrameHeader& header, Object* object)
+      : server_(server), session_(session), header_(header), object_(object) {}
 
   Server& server() const { return server_; }
   SessionId session_id() const { return session_->id(); }
@@ -96,7 +97,7 @@ class Call {
 
  private:
   Server& server_;
-  std::shared_ptr<SessionBase> session_;
+  const std::shared_ptr<SessionBase>& session_;
   detail::FrameHeader header_;
   Object* object_;
 };

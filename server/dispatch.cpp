@@ -10,6 +10,12 @@
 
 namespace mpshare::server {
 
+void append_error(std::string& out, const detail::FrameHeader& h, Errc code,
+                  const std::string& msg) {
+  detail::append_frame(out, static_cast<std::uint16_t>(code), detail::FrameHeader::reply_flag,
+                       h.request, h.object, msg);
+}
+
 namespace {
 
 using Invoke = void (*)(Call&, std::string_view payload, std::string& out);
@@ -19,11 +25,6 @@ struct Entry {
   Invoke invoke = nullptr;
   const char* name = nullptr;
 };
-
-void append_error(std::string& out, const FrameHeader& h, Errc code, const std::string& msg) {
-  append_frame(out, static_cast<std::uint16_t>(code), FrameHeader::reply_flag, h.request, h.object,
-               msg);
-}
 
 template <class Op>
 void invoke(Call& call, std::string_view payload, std::string& out) {

@@ -11,6 +11,10 @@ namespace mpshare::server {
 
 // Handles one request frame. Appends the reply (if not parked) to
 // call's session out(). Never throws for bad input: errors become replies.
+// Appends an error reply to the request `h`.
+void append_error(std::string& out, const detail::FrameHeader& h, Errc code,
+                  const std::string& message);
+
 void dispatch(Server& server, const std::shared_ptr<SessionBase>& session,
               const detail::FrameHeader& header, std::string_view payload);
 

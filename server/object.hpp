@@ -30,7 +30,6 @@ class Object {
   Kind kind() const { return kind_; }
   const std::string& type() const { return type_; }
   ValueCode value_code() const { return value_code_; }
-  const Bytes& params() const { return params_; }
 
   // Items, waiters or bytes, by kind (Manager::objects()).
   virtual std::uint64_t size() const = 0;

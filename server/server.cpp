@@ -148,19 +148,17 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void process() {
     if (!authenticated_ && !handshake()) return;
+    const std::shared_ptr<SessionBase> self = this->shared_from_this();
     while (!closed_ && !draining_) {
       std::size_t avail = end_ - begin_;
       if (avail < FrameHeader::size) break;
       FrameHeader h = read_header(in_.data() + begin_);
       if (h.length > server_.options().max_frame) {
-        log(LogLevel::warn, "session " + std::to_string(id()) + ": frame of " +
-                                std::to_string(h.length) + " bytes exceeds the maximum " +
-                                std::to_string(server_.options().max_frame));
-        append_frame(out_, static_cast<std::uint16_t>(Errc::protocol_error),
-                     FrameHeader::reply_flag, h.request, h.object,
-                     std::string("frame of ") + std::to_string(h.length) +
-                         " bytes exceeds the maximum " +
-                         std::to_string(server_.options().max_frame));
+        const std::string why = "frame of " + std::to_string(h.length) +
+                                " bytes exceeds the maximum " +
+                                std::to_string(server_.options().max_frame);
+        log(LogLevel::warn, "session " + std::to_string(id()) + ": " + why);
+        append_error(out_, h, Errc::protocol_error, why);
         stop();
         return;
       }
@@ -169,12 +167,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       begin_ += FrameHeader::size + h.length;
       if (h.is_reply()) {
         log(LogLevel::warn, "session " + std::to_string(id()) + ": reply frame from a client");
-        append_frame(out_, static_cast<std::uint16_t>(Errc::protocol_error),
-                     FrameHeader::reply_flag, h.request, h.object,
-                     std::string("clients send requests, not replies"));
+        append_error(out_, h, Errc::protocol_error, "clients send requests, not replies");
         continue;
       }
-      dispatch(server_, this->shared_from_this(), h, payload);
+      dispatch(server_, self, h, payload);
     }
     if (begin_ == end_) begin_ = end_ = 0;
   }
@@ -228,10 +224,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     std::memcpy(CMSG_DATA(cm), &mark.fd, sizeof(int));
     ssize_t r = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-      socket_.async_wait(Socket::wait_write, [self = this->shared_from_this()](asio::error_code ec) {
-        if (ec || self->closed_) return self->close();
-        self->send_with_fd();
-      });
+      socket_.async_wait(Socket::wait_write,
+                         [self = this->shared_from_this()](asio::error_code ec) {
+                           if (ec || self->closed_) return self->close();
+                           self->send_with_fd();
+                         });
       return;
     }
     writing_ = false;

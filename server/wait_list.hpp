@@ -43,14 +43,10 @@ class WaitList {
     for (auto& w : parked_.take_all()) w.pending.complete(r);
   }
   // Forgets the waits of a closed session (nothing is answered).
-  void drop_session(SessionId s) {
-    parked_.take_if([s](const Waiter& w) { return w.pending.session_id() == s; });
-  }
+  void drop_session(SessionId s) { parked_.drop_session(s); }
   // For Object::on_remove: fails every waiter with NoSuchObject, or with
   // ConnectionLost when the whole server is stopping.
-  void fail_removed(const Object& o) {
-    for (auto& w : parked_.take_all()) parked_.fail_removed(w.pending, o);
-  }
+  void fail_removed(const Object& o) { parked_.fail_all_removed(o); }
 
  private:
   Parked<Waiter> parked_;

@@ -49,13 +49,9 @@ class BarrierObject final : public Object {
   }
 
   void on_disconnect(SessionId s) override {
-    auto gone =
-        waiters_.take_if([s](const BarrierWaiter& w) { return w.pending.session_id() == s; });
-    if (!gone.empty()) break_all();
+    if (waiters_.drop_session(s) > 0) break_all();
   }
-  void on_remove() override {
-    for (auto& w : waiters_.take_all()) waiters_.fail_removed(w.pending, *this);
-  }
+  void on_remove() override { waiters_.fail_all_removed(*this); }
 
  private:
   void break_all() {

@@ -59,11 +59,11 @@ class ConditionObject final : public LockHolder {
   }
 
   void on_disconnect(SessionId s) override {
-    waiters_.take_if([s](const CondWaiter& w) { return w.pending.session_id() == s; });
+    waiters_.drop_session(s);
     if (own_) own_->on_disconnect(s);
   }
   void on_remove() override {
-    for (auto& w : waiters_.take_all()) waiters_.fail_removed(w.pending, *this);
+    waiters_.fail_all_removed(*this);
     if (own_) own_->on_remove();
   }
 

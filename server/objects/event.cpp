@@ -28,12 +28,8 @@ class EventObject final : public Object {
     return std::nullopt;
   }
 
-  void on_disconnect(SessionId s) override {
-    waiters_.take_if([s](const Pending<op::EventWait>& p) { return p.session_id() == s; });
-  }
-  void on_remove() override {
-    for (auto& p : waiters_.take_all()) waiters_.fail_removed(p, *this);
-  }
+  void on_disconnect(SessionId s) override { waiters_.drop_session(s); }
+  void on_remove() override { waiters_.fail_all_removed(*this); }
 
  private:
   bool set_ = false;

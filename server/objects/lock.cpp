@@ -115,9 +115,7 @@ void LockState::on_disconnect(SessionId s) {
   waiters_.take_if([s](const Waiter& w) { return w.session == s; });
   if (owner_ != s) return;
   owner_died_ = true;
-  owner_ = 0;
-  count_ = 0;
-  grant_next();
+  release_all(s);
 }
 
 void LockState::on_remove() {

@@ -84,6 +84,16 @@ class Parked {
     return take_if([](const T&) { return true; });
   }
 
+  // For items that are a Pending or hold one as `pending`: forgets those of
+  // a closed session (nothing is answered); returns how many.
+  std::size_t drop_session(SessionId s) {
+    return take_if([s](T& t) { return pending_of(t).session_id() == s; }).size();
+  }
+  // For Object::on_remove: fails every item's Pending (see fail_removed).
+  void fail_all_removed(const Object& o) {
+    for (T& t : take_all()) fail_removed(pending_of(t), o);
+  }
+
   // The error for waiters of a removed object: ConnectionLost when the
   // whole server is stopping, else NoSuchObject.
   template <class Op>
@@ -95,6 +105,13 @@ class Parked {
   }
 
  private:
+  static auto& pending_of(T& t) {
+    if constexpr (requires { t.pending; })
+      return t.pending;
+    else
+      return t;
+  }
+
   struct Node {
     T item;
     std::unique_ptr<asio::steady_timer> timer;  // none when waiting forever

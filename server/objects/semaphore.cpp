@@ -50,7 +50,7 @@ class SemaphoreObject final : public Object {
   }
 
   void on_disconnect(SessionId s) override {
-    waiters_.take_if([s](const Pending<op::SemAcquire>& p) { return p.session_id() == s; });
+    waiters_.drop_session(s);
     auto it = held_.find(s);
     if (it == held_.end()) return;
     std::uint64_t back = it->second;
@@ -58,9 +58,7 @@ class SemaphoreObject final : public Object {
     value_ = bounded_ ? std::min(initial_, value_ + back) : value_ + back;
     wake();
   }
-  void on_remove() override {
-    for (auto& p : waiters_.take_all()) waiters_.fail_removed(p, *this);
-  }
+  void on_remove() override { waiters_.fail_all_removed(*this); }
 
  private:
   void wake() {

@@ -180,7 +180,6 @@ class SharedObject final : public Object {
     if (holder_) release();
   }
 
-  const SharedSpec& spec() const { return spec_; }
   std::uint64_t total_bytes() const { return spec_.count * spec_.elem_size; }
   bool atomic() const { return spec_.lock_free; }
 
@@ -225,11 +224,12 @@ class SharedObject final : public Object {
     });
   }
   Bytes exchange(char* p, const Bytes& b) {
-    Bytes old = load(p);
     if (!atomic()) {
+      Bytes old = load(p);
       store(p, b);
       return old;
     }
+    Bytes old(b.size(), '\0');
     by_width(b.size(), [&](auto w) {
       decltype(w) v;
       std::memcpy(&v, b.data(), sizeof v);
@@ -363,7 +363,6 @@ class SharedObject final : public Object {
 
   template <class T>
   Bytes add(char* p, const Bytes& delta_bytes, bool subtract) {
-    if (delta_bytes.size() != sizeof(T)) check_size(delta_bytes);
     T delta, old;
     std::memcpy(&delta, delta_bytes.data(), sizeof delta);
     if (atomic()) {
