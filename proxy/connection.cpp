@@ -56,8 +56,7 @@ int open_socket(const std::string& address, std::chrono::milliseconds timeout) {
         [&] { return ::socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0); });
     if (fd < 0) return -1;
     auto give_up = [fd](int e) {
-      unregister_inherited_fd(fd);
-      ::close(fd);
+      close_inherited_fd(fd);
       errno = e;
       return -1;
     };
@@ -155,8 +154,7 @@ void Connection::close() {
   if (fd_ < 0) return;
   // After fork() the child's copy was closed by the atfork handler already.
   if (generation_ == fork_generation()) {
-    unregister_inherited_fd(fd_);
-    ::close(fd_);
+    close_inherited_fd(fd_);
   }
   fd_ = -1;
 }

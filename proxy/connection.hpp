@@ -21,7 +21,6 @@ class Connection {
 
   // False after fork() (the descriptor belongs to the parent) or a failure.
   bool usable() const;
-  int fd() const { return fd_; }
 
   std::string out;            // request frames to send
   std::uint64_t request = 0;  // last request id

@@ -43,10 +43,11 @@ int open_inherited_fd(const std::function<int()>& open) {
   return fd;
 }
 
-void unregister_inherited_fd(int fd) {
+void close_inherited_fd(int fd) {
   State& s = state();
-  std::lock_guard lock(s.mu);
+  std::lock_guard lock(s.mu);  // no fork() between forgetting and closing it
   s.fds.erase(fd);
+  ::close(fd);
 }
 
 std::uint64_t fork_generation() noexcept {

@@ -13,7 +13,9 @@ namespace mpshare::detail {
 // returns with no fork() in another thread in between, so no child ever
 // keeps an unregistered copy. `open` must not block.
 int open_inherited_fd(const std::function<int()>& open);
-void unregister_inherited_fd(int fd);  // call before closing fd yourself
+// Forgets and closes a descriptor open_inherited_fd gave, with no fork()
+// in another thread in between.
+void close_inherited_fd(int fd);
 std::uint64_t fork_generation() noexcept;
 
 }  // namespace mpshare::detail

@@ -41,8 +41,7 @@ struct Manager::Spawned {
   void stop(std::chrono::milliseconds grace) {
     if (server == 0 || ::getpid() != owner) return;
     if (lifeline >= 0 && detail::fork_generation() == lifeline_generation) {
-      detail::unregister_inherited_fd(lifeline);
-      ::close(lifeline);
+      detail::close_inherited_fd(lifeline);
     }
     lifeline = -1;
     auto until = std::chrono::steady_clock::now() + grace;
@@ -129,8 +128,8 @@ Manager Manager::spawn(SpawnOptions options) {
   auto fail = [&](const char* what, int pipes) -> Error {
     const std::string why = std::string(what) + ": " + std::strerror(errno);
     if (pipes >= 1) {
-      detail::unregister_inherited_fd(lifeline[1]);
-      for (int fd : lifeline) ::close(fd);
+      detail::close_inherited_fd(lifeline[1]);
+      ::close(lifeline[0]);
     }
     if (pipes >= 2)
       for (int fd : ready) ::close(fd);

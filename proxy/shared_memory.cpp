@@ -12,7 +12,7 @@
 namespace mpshare::detail {
 
 SharedBlock::~SharedBlock() {
-  if (base_) ::munmap(base_, size_);
+  if (base_) ::munmap(base_, layout_.segment_size);
 }
 
 void SharedBlock::attach() {
@@ -34,7 +34,6 @@ void SharedBlock::attach() {
     if (p == MAP_FAILED)
       throw Error(Errc::remote_error, std::string("mmap: ") + std::strerror(err));
     base_ = static_cast<char*>(p);
-    size_ = l.segment_size;
     mutex_ = reinterpret_cast<pthread_mutex_t*>(base_ + l.mutex_offset);
     data_ = base_ + l.data_offset;
   } else if (fd >= 0) {

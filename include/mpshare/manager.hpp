@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "mpshare/array.hpp"
 #include "mpshare/detail/client.hpp"
 #include "mpshare/detail/proxy.hpp"
 #include "mpshare/dict.hpp"
-#include "mpshare/array.hpp"
 #include "mpshare/list.hpp"
-#include "mpshare/value.hpp"
 #include "mpshare/queue.hpp"
 #include "mpshare/sync.hpp"
+#include "mpshare/value.hpp"
 
 namespace mpshare {
 

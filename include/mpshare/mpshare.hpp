@@ -1,13 +1,13 @@
 // mpshare: typed objects shared between processes through a server.
 #pragma once
 
-#include "mpshare/batch.hpp"
 #include "mpshare/array.hpp"
+#include "mpshare/batch.hpp"
 #include "mpshare/codec.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
+#include "mpshare/queue.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
-#include "mpshare/queue.hpp"

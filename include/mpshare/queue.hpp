@@ -95,12 +95,10 @@ class Queue : public detail::ProxyBase {
     return decode_value<T>(got.front());
   }
   std::uint64_t put_encoded(const detail::BytesList& items, std::int64_t timeout_ns) {
-    return checked_core().template call_wait<detail::op::QueuePut>(
-        id_, detail::server_wait(timeout_ns), items, timeout_ns);
+    return this->template call_waiting<detail::op::QueuePut>(timeout_ns, items);
   }
   detail::BytesList get_encoded(std::uint64_t max_items, std::int64_t timeout_ns) {
-    return checked_core().template call_wait<detail::op::QueueGet>(
-        id_, detail::server_wait(timeout_ns), max_items, timeout_ns);
+    return this->template call_waiting<detail::op::QueueGet>(timeout_ns, max_items);
   }
 };
 
@@ -130,8 +128,7 @@ class JoinableQueue : public Queue<T> {
 
  private:
   bool join_ns(std::int64_t timeout_ns) {
-    return this->checked_core().template call_wait<detail::op::QueueJoin>(
-        this->id_, detail::server_wait(timeout_ns), timeout_ns);
+    return this->template call_waiting<detail::op::QueueJoin>(timeout_ns);
   }
 };
 

@@ -37,14 +37,12 @@ class LockBase : public ProxyBase {
 
   // Waits until held. A Lock already held by this thread's connection is a
   // StateError (it would wait forever); an RLock counts one more level.
-  Grant acquire() {
-    return *checked_core().call_wait<op::LockAcquire>(id_, std::nullopt, wait_forever);
-  }
+  Grant acquire() { return *call_waiting<op::LockAcquire>(wait_forever); }
   std::optional<Grant> try_acquire() { return call<op::LockAcquire>(std::int64_t{0}); }
   template <class Rep, class Period>
   std::optional<Grant> try_acquire_for(std::chrono::duration<Rep, Period> d) {
     const std::int64_t ns = timeout_ns(d);
-    return checked_core().call_wait<op::LockAcquire>(id_, server_wait(ns), ns);
+    return call_waiting<op::LockAcquire>(ns);
   }
   // StateError unless this thread's connection holds it.
   void release() { call<op::LockRelease>(); }
@@ -70,12 +68,12 @@ class SemaphoreBase : public ProxyBase {
  public:
   using ProxyBase::ProxyBase;
 
-  void acquire() { checked_core().call_wait<op::SemAcquire>(id_, std::nullopt, wait_forever); }
+  void acquire() { call_waiting<op::SemAcquire>(wait_forever); }
   bool try_acquire() { return call<op::SemAcquire>(std::int64_t{0}); }
   template <class Rep, class Period>
   bool try_acquire_for(std::chrono::duration<Rep, Period> d) {
     const std::int64_t ns = timeout_ns(d);
-    return checked_core().call_wait<op::SemAcquire>(id_, server_wait(ns), ns);
+    return call_waiting<op::SemAcquire>(ns);
   }
   template <class Clock, class Duration>
   bool try_acquire_until(std::chrono::time_point<Clock, Duration> tp) {
@@ -117,7 +115,7 @@ class Condition : public detail::LockBase {
   // Releases the lock (every level), waits for a notify, holds it again.
   void wait(std::unique_lock<Condition>& lk) {
     check(lk);
-    checked_core().call_wait<detail::op::CondWait>(id_, std::nullopt, detail::wait_forever);
+    call_waiting<detail::op::CondWait>(detail::wait_forever);
   }
   template <class Pred>
   void wait(std::unique_lock<Condition>& lk, Pred pred) {
@@ -182,14 +180,12 @@ class Event : public detail::ProxyBase {
   void set() { call<detail::op::EventSet>(); }
   void clear() { call<detail::op::EventClear>(); }
   bool is_set() const { return call<detail::op::EventIsSet>(); }
-  void wait() {
-    checked_core().call_wait<detail::op::EventWait>(id_, std::nullopt, detail::wait_forever);
-  }
+  void wait() { call_waiting<detail::op::EventWait>(detail::wait_forever); }
   // True when the flag is set, false when the time passed first.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) {
     const std::int64_t ns = detail::timeout_ns(d);
-    return checked_core().call_wait<detail::op::EventWait>(id_, detail::server_wait(ns), ns);
+    return call_waiting<detail::op::EventWait>(ns);
   }
 };
 
@@ -201,16 +197,13 @@ class Barrier : public detail::ProxyBase {
 
   // Waits for every party; returns the arrival index (0 for the first).
   // BrokenBarrier when the barrier is or becomes broken.
-  std::size_t wait() {
-    return *checked_core().call_wait<detail::op::BarrierWait>(id_, std::nullopt,
-                                                              detail::wait_forever);
-  }
+  std::size_t wait() { return *call_waiting<detail::op::BarrierWait>(detail::wait_forever); }
   // As wait(); nullopt when the time passed first, which breaks the barrier
   // for every other waiter.
   template <class Rep, class Period>
   std::optional<std::size_t> wait(std::chrono::duration<Rep, Period> d) {
     const std::int64_t ns = detail::timeout_ns(d);
-    auto r = checked_core().call_wait<detail::op::BarrierWait>(id_, detail::server_wait(ns), ns);
+    auto r = call_waiting<detail::op::BarrierWait>(ns);
     if (!r) return std::nullopt;
     return static_cast<std::size_t>(*r);
   }

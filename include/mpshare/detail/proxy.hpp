@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mpshare/detail/client.hpp"
+#include "mpshare/detail/wait.hpp"
 
 namespace mpshare::detail {
 
@@ -63,6 +64,13 @@ class ProxyBase {
   template <class Op, class... A>
   typename Op::Result call(const A&... args) const {
     return checked_core().template call<Op>(id_, args...);
+  }
+
+  // A blocking call whose last wire argument is its timeout (wait_forever or
+  // nanoseconds): the server may park it that long.
+  template <class Op, class... A>
+  typename Op::Result call_waiting(std::int64_t timeout_ns, const A&... args) const {
+    return checked_core().template call_wait<Op>(id_, server_wait(timeout_ns), args..., timeout_ns);
   }
 
   // Throws StateError when default-constructed.

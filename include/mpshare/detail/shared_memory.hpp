@@ -66,8 +66,6 @@ class SharedBlock {
   bool mapped() { return layout(), data_ != nullptr; }
   // The first element; only when mapped().
   char* data() const { return data_; }
-  ClientCore& core() const { return *core_; }
-  std::uint64_t id() const { return id_; }
 
   // The robust mutex of a mapped block; lock_local() returns true when the
   // previous owner died holding it (the lock is then recovered).
@@ -87,7 +85,6 @@ class SharedBlock {
   std::once_flag once_;
   SharedLayout layout_;
   char* base_ = nullptr;
-  std::size_t size_ = 0;
   pthread_mutex_t* mutex_ = nullptr;
   char* data_ = nullptr;
 };
