@@ -60,7 +60,10 @@ class SharedBlock {
   // Attaches on first use (one round trip): maps the segment when the
   // server is on a Unix socket and ConnectOptions::map_shared_memory allows.
   const SharedLayout& layout() {
-    std::call_once(once_, [this] { attach(); });
+    if (!attached_.load(std::memory_order_acquire)) {
+      std::call_once(once_, [this] { attach(); });
+      attached_.store(true, std::memory_order_release);
+    }
     return layout_;
   }
   bool mapped() { return layout(), data_ != nullptr; }
@@ -83,6 +86,7 @@ class SharedBlock {
   std::shared_ptr<ClientCore> core_;
   std::uint64_t id_;
   std::once_flag once_;
+  std::atomic<bool> attached_{false};  // set after once_ ran attach()
   SharedLayout layout_;
   char* base_ = nullptr;
   pthread_mutex_t* mutex_ = nullptr;
@@ -260,22 +264,22 @@ class SharedProxy : public ProxyBase {
     return from_bytes(call<op::SharedFetchAdd>(std::uint64_t{i}, to_bytes(d)));
   }
   std::vector<T> to_vector_all() const {
+    const std::size_t n = count();
     std::vector<T> out;
-    out.reserve(count());
+    out.reserve(n);
     if (block().mapped()) {
       if constexpr (lock_free) {
-        for (std::size_t i = 0; i < count(); ++i)
-          out.push_back(std::atomic_ref<T>(*slot(i)).load());
+        for (std::size_t i = 0; i < n; ++i) out.push_back(std::atomic_ref<T>(*slot(i)).load());
       } else {
         SharedLocalGuard g(block());
-        for (std::size_t i = 0; i < count(); ++i)
+        for (std::size_t i = 0; i < n; ++i)
           out.push_back(from_bytes(reinterpret_cast<const char*>(slot(i))));
       }
       return out;
     }
     Bytes all = call<op::SharedReadAll>();
-    if (all.size() != count() * sizeof(T)) throw ProtocolError("contents of unexpected size");
-    for (std::size_t i = 0; i < count(); ++i) out.push_back(from_bytes(all.data() + i * sizeof(T)));
+    if (all.size() != n * sizeof(T)) throw ProtocolError("contents of unexpected size");
+    for (std::size_t i = 0; i < n; ++i) out.push_back(from_bytes(all.data() + i * sizeof(T)));
     return out;
   }
 
