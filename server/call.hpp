@@ -3,13 +3,15 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "object.hpp"
 
 namespace mpshare::server {
 
-class Server;
+class Dispatcher;
+class Registry;
 
 // A connection as the handlers see it. Owned by shared_ptr: parked requests
 // keep their session alive until answered or dropped.
@@ -29,7 +31,7 @@ class SessionBase {
   virtual void stop() = 0;
   // The next reply frame appended to out() carries a duplicate of `fd`
   // (SCM_RIGHTS) in order with every other byte; the caller keeps `fd`.
-  // False when this transport cannot carry descriptors (TCP).
+  // False when this transport cannot carry descriptors (TCP, TLS).
   virtual bool attach_fd(int /*fd*/) { return false; }
 
  protected:
@@ -40,27 +42,24 @@ class SessionBase {
   SessionId id_;
 };
 
-// A parked request: answer it exactly once with complete() or fail(). An
-// answer to a closed session is dropped.
-template <class Op>
-class Pending {
+// A parked request of any op: who asked, and how to fail it. Answer it
+// exactly once; an answer to a closed session is dropped. Copyable (copies
+// answer the same request).
+class PendingCall {
  public:
-  Pending(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object)
+  PendingCall(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object)
       : session_(std::move(session)), request_(request), object_(object) {}
 
   SessionId session_id() const { return session_->id(); }
   bool session_closed() const { return session_->closed(); }
+  void fail(Errc code, const std::string& message) { reply(code, message); }
 
-  void complete(const typename Op::Result& result) {
+ protected:
+  template <class... A>
+  void reply(Errc status, const A&... payload) {
     if (session_->closed()) return;
-    detail::append_frame(session_->out(), 0, detail::FrameHeader::reply_flag, request_, object_,
-                         result);
-    session_->flush();
-  }
-  void fail(Errc code, const std::string& message) {
-    if (session_->closed()) return;
-    detail::append_frame(session_->out(), static_cast<std::uint16_t>(code),
-                         detail::FrameHeader::reply_flag, request_, object_, message);
+    detail::append_frame(session_->out(), static_cast<std::uint16_t>(status),
+                         detail::FrameHeader::reply_flag, request_, object_, payload...);
     session_->flush();
   }
 
@@ -70,16 +69,28 @@ class Pending {
   std::uint64_t object_;
 };
 
+// A parked request of op `Op`: answer it with complete() or fail().
+template <class Op>
+class Pending : public PendingCall {
+ public:
+  using PendingCall::PendingCall;
+  void complete(const typename Op::Result& result) { reply(Errc::ok, result); }
+};
+
 // The request a handler is answering. A handler returns its result, or
 // std::nullopt after park() to answer later through the Pending.
 class Call {
  public:
-  // `session` must outlive the Call (it lives for one dispatch).
-  Call(Server& server, const std::shared_ptr<SessionBase>& session,
+  // `dispatcher` and `session` must outlive the Call (it lives for one
+  // dispatch).
+  Call(Dispatcher& dispatcher, const std::shared_ptr<SessionBase>& session,
        const detail::FrameHeader& header, Object* object)
-      : server_(server), session_(session), header_(header), object_(object) {}
+      : dispatcher_(dispatcher), session_(session), header_(header), object_(object) {}
 
-  Server& server() const { return server_; }
+  // The server's objects, and a way to stop it (manager ops).
+  Registry& registry() const;
+  void request_stop() const;
+
   SessionId session_id() const { return session_->id(); }
   const detail::FrameHeader& header() const { return header_; }
   Object& object() const { return *object_; }
@@ -96,7 +107,7 @@ class Call {
   }
 
  private:
-  Server& server_;
+  Dispatcher& dispatcher_;
   const std::shared_ptr<SessionBase>& session_;
   detail::FrameHeader header_;
   Object* object_;

@@ -6,7 +6,7 @@
 
 #include "handlers.hpp"
 #include "log.hpp"
-#include "server.hpp"
+#include "registry.hpp"
 
 namespace mpshare::server {
 
@@ -59,8 +59,8 @@ std::string hex(std::uint64_t v) {
 
 }  // namespace
 
-void dispatch(Server& server, const std::shared_ptr<SessionBase>& session, const FrameHeader& h,
-              std::string_view payload) {
+void Dispatcher::dispatch(const std::shared_ptr<SessionBase>& session, const FrameHeader& h,
+                          std::string_view payload) {
   std::string& out = session->out();
   const Entry* entry = h.op < table_size && table[h.op].invoke ? &table[h.op] : nullptr;
   if (entry == nullptr) {
@@ -69,7 +69,7 @@ void dispatch(Server& server, const std::shared_ptr<SessionBase>& session, const
   }
   Object* object = nullptr;
   if (entry->kinds != KindMask::none) {
-    object = server.registry().find(h.object);
+    object = registry_.find(h.object);
     if (object == nullptr)
       return append_error(
           out, h, Errc::no_such_object,
@@ -79,7 +79,7 @@ void dispatch(Server& server, const std::shared_ptr<SessionBase>& session, const
                           std::string(entry->name) + " does not apply to '" + object->name() +
                               "', a " + std::string(kind_name(object->kind())));
   }
-  Call call(server, session, h, object);
+  Call call(*this, session, h, object);
   try {
     entry->invoke(call, payload, out);
   } catch (const HandlerError& e) {

@@ -1,21 +1,51 @@
 // The dispatch table: op code -> handler, generated from ops.def, with the
 // generic checks (op known, object exists, kind accepted, payload decodes)
-// done once before any handler.
+// done once before any handler. No sockets: sessions hand it the frames
+// they read, and tests can too.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "call.hpp"
 
 namespace mpshare::server {
 
-// Handles one request frame. Appends the reply (if not parked) to
-// call's session out(). Never throws for bad input: errors become replies.
 // Appends an error reply to the request `h`.
 void append_error(std::string& out, const detail::FrameHeader& h, Errc code,
                   const std::string& message);
 
-void dispatch(Server& server, const std::shared_ptr<SessionBase>& session,
-              const detail::FrameHeader& header, std::string_view payload);
+// Runs requests against one registry's objects. Used only on the event-loop
+// thread. Not copyable.
+class Dispatcher {
+ public:
+  // `registry` must outlive the dispatcher; `stop` is what the Shutdown op
+  // calls.
+  Dispatcher(Registry& registry, std::function<void()> stop)
+      : registry_(registry), stop_(std::move(stop)) {}
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Handles one request frame: appends its reply to session->out(), unless
+  // the handler parked it. Never throws for bad input: errors become replies.
+  void dispatch(const std::shared_ptr<SessionBase>& session, const detail::FrameHeader& header,
+                std::string_view payload);
+
+  Registry& registry() const { return registry_; }
+  void request_stop() const { stop_(); }
+
+ private:
+  Registry& registry_;
+  std::function<void()> stop_;
+};
+
+inline Registry& Call::registry() const {
+  return dispatcher_.registry();
+}
+inline void Call::request_stop() const {
+  dispatcher_.request_stop();
+}
 
 }  // namespace mpshare::server

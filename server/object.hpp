@@ -1,30 +1,48 @@
-// Server-side objects and the registry that owns them. Everything here is
-// used only on the server's event-loop thread: no locking.
+// The base of every hosted object, and what objects are given when they are
+// made. Everything here is used only on the server's event-loop thread: no
+// locking.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "mpshare/detail/protocol.hpp"
+
+namespace asio {
+class io_context;
+}
 
 namespace mpshare::server {
 
 using SessionId = std::uint64_t;
 using detail::OpenRequest;
 
+class Registry;
+
+// What an object may use beyond its own state, given when it is made.
+// Owned by the Registry; outlives every object.
+struct ObjectContext {
+  asio::io_context& io;   // timers of parked waits
+  Registry& registry;     // other objects (the lock a Condition is bound to)
+  bool stopping = false;  // the whole server is stopping
+};
+
 // Base of every hosted object. Owned by the Registry; handlers get it by
 // reference for the duration of one call.
 class Object {
  public:
-  Object(const OpenRequest& req)
-      : kind_(req.kind), type_(req.type), value_code_(req.value_code), params_(req.params) {}
+  Object(const ObjectContext& context, const OpenRequest& req)
+      : context_(context),
+        kind_(req.kind),
+        type_(req.type),
+        value_code_(req.value_code),
+        params_(req.params) {}
   virtual ~Object() = default;
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
 
+  const ObjectContext& context() const { return context_; }
   std::uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
@@ -44,6 +62,7 @@ class Object {
 
  private:
   friend class Registry;
+  const ObjectContext& context_;
   std::uint64_t id_ = 0;
   std::string name_;
   Kind kind_;
@@ -54,28 +73,6 @@ class Object {
 
 // Makes a new object of req.kind (server/objects/factory.cpp). Throws
 // ValueError for bad params.
-std::unique_ptr<Object> make_object(const OpenRequest& req);
-
-// Objects by id and by name. Anonymous objects are named "@<id>".
-class Registry {
- public:
-  Registry() = default;
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
-  ~Registry();
-
-  // Create-or-open; throws TypeMismatch when `req` does not match.
-  detail::OpenReply open(const OpenRequest& req);
-  Object* find(std::uint64_t id) const;
-  void remove(const std::string& name);  // KeyError if unknown
-  std::vector<ObjectInfo> list() const;
-  void on_disconnect(SessionId s);
-  void clear();
-
- private:
-  std::uint64_t next_id_ = 1;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Object>> by_id_;
-  std::unordered_map<std::string, std::uint64_t> by_name_;
-};
+std::unique_ptr<Object> make_object(const ObjectContext& context, const OpenRequest& req);
 
 }  // namespace mpshare::server

@@ -1,5 +1,8 @@
+#include "registry.hpp"
+
+#include <algorithm>
+
 #include "call.hpp"
-#include "object.hpp"
 
 namespace mpshare::server {
 
@@ -25,7 +28,7 @@ OpenReply Registry::open(const OpenRequest& req) {
       return OpenReply{o.id(), false, o.open_params()};
     }
   }
-  std::unique_ptr<Object> obj = make_object(req);
+  std::unique_ptr<Object> obj = make_object(context_, req);
   obj->id_ = next_id_++;
   obj->name_ = req.name.empty() ? "@" + std::to_string(obj->id_) : req.name;
   Object& o = *obj;
@@ -57,6 +60,11 @@ std::vector<ObjectInfo> Registry::list() const {
 
 void Registry::on_disconnect(SessionId s) {
   for (auto& [id, o] : by_id_) o->on_disconnect(s);
+}
+
+void Registry::shutdown() {
+  context_.stopping = true;
+  clear();
 }
 
 void Registry::clear() {

@@ -170,7 +170,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         append_error(out_, h, Errc::protocol_error, "clients send requests, not replies");
         continue;
       }
-      dispatch(server_, self, h, payload);
+      server_.dispatcher().dispatch(self, h, payload);
     }
     if (begin_ == end_) begin_ = end_ = 0;
   }
@@ -377,7 +377,7 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
 }
 
 Server::~Server() {
-  registry_.clear();
+  registry_.shutdown();
   sessions_.clear();
   listeners_.clear();
 }
@@ -418,7 +418,7 @@ void Server::stop_all() {
   asio::error_code ec;
   signals_.cancel(ec);
   if (lifeline_) lifeline_->cancel(ec);
-  registry_.clear();
+  registry_.shutdown();
   auto sessions = sessions_;
   for (auto& [id, s] : sessions) s->stop();
   // A peer that does not read its replies does not hold the server up.

@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "call.hpp"
-#include "object.hpp"
+#include "dispatch.hpp"
+#include "registry.hpp"
 
 namespace mpshare::server {
 
@@ -44,6 +45,7 @@ class Server {
 
   asio::io_context& io() { return io_; }
   Registry& registry() { return registry_; }
+  Dispatcher& dispatcher() { return dispatcher_; }
   const ServerOptions& options() const { return options_; }
 
   // Session bookkeeping (sessions call these).
@@ -62,7 +64,8 @@ class Server {
 
   ServerOptions options_;
   asio::io_context io_{1};
-  Registry registry_;
+  Registry registry_{io_};
+  Dispatcher dispatcher_{registry_, [this] { request_stop(); }};
   std::vector<std::unique_ptr<ListenerBase>> listeners_;
   std::vector<std::string> addresses_;
   std::unordered_map<SessionId, std::shared_ptr<SessionBase>> sessions_;

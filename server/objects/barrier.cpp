@@ -16,8 +16,8 @@ struct BarrierWaiter {
 
 class BarrierObject final : public Object {
  public:
-  BarrierObject(const OpenRequest& req, std::uint64_t parties)
-      : Object(req), parties_(parties), waiters_([this](BarrierWaiter w) {
+  BarrierObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t parties)
+      : Object(cx, req), parties_(parties), waiters_(*this, [this](BarrierWaiter w) {
           w.pending.complete(std::nullopt);
           break_all();
         }) {}
@@ -38,7 +38,7 @@ class BarrierObject final : public Object {
       break_all();
       return std::optional<std::uint64_t>();
     }
-    waiters_.push(c.server(), BarrierWaiter{c.park<op::BarrierWait>(), index}, timeout_ns);
+    waiters_.push(BarrierWaiter{c.park<op::BarrierWait>(), index}, timeout_ns);
     return std::nullopt;
   }
 
@@ -51,7 +51,7 @@ class BarrierObject final : public Object {
   void on_disconnect(SessionId s) override {
     if (waiters_.drop_session(s) > 0) break_all();
   }
-  void on_remove() override { waiters_.fail_all_removed(*this); }
+  void on_remove() override { waiters_.fail_all_removed(); }
 
  private:
   void break_all() {
@@ -74,10 +74,10 @@ BarrierObject& barrier(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_barrier(const OpenRequest& req) {
+std::unique_ptr<Object> make_barrier(const ObjectContext& cx, const OpenRequest& req) {
   auto parties = decode<std::uint64_t>(req.params);
   if (parties == 0) fail(Errc::value_error, "a barrier needs at least one party");
-  return std::make_unique<BarrierObject>(req, parties);
+  return std::make_unique<BarrierObject>(cx, req, parties);
 }
 
 std::optional<std::optional<std::uint64_t>> handle(op::BarrierWait, Call& c,

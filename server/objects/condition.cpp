@@ -3,6 +3,7 @@
 // Lock/RLock bound by object id when the Condition was created.
 #include <limits>
 
+#include "../registry.hpp"
 #include "factory.hpp"
 #include "lock.hpp"
 
@@ -17,32 +18,31 @@ struct CondWaiter {
 
 class ConditionObject final : public LockHolder {
  public:
-  ConditionObject(const OpenRequest& req, std::uint64_t lock_id)
-      : LockHolder(req),
+  ConditionObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t lock_id)
+      : LockHolder(cx, req),
         lock_id_(lock_id),
-        waiters_([this](CondWaiter w) { timed_out(std::move(w)); }) {
+        waiters_(*this, [this](CondWaiter w) { timed_out(std::move(w)); }) {
     if (lock_id_ == 0) own_.emplace(*this, true);
   }
 
   std::uint64_t size() const override { return waiters_.size(); }
 
-  LockState* find_lock(Registry& registry) override {
+  LockState* find_lock() override {
     if (own_) return &*own_;
-    Object* o = registry.find(lock_id_);
+    Object* o = context().registry.find(lock_id_);
     if (o == nullptr || (o->kind() != Kind::lock && o->kind() != Kind::rlock)) return nullptr;
-    return static_cast<LockHolder*>(o)->find_lock(registry);
+    return static_cast<LockHolder*>(o)->find_lock();
   }
 
   std::optional<bool> wait(Call& c, std::int64_t timeout_ns) {
     checked_timeout(timeout_ns);
     LockState& lock = held_lock(c, "wait on");
-    server_ = &c.server();
     auto p = c.park<op::CondWait>();
     const std::uint32_t count = lock.release_all(c.session_id());
     if (timeout_ns == 0)
-      lock.reacquire(c.server(), std::move(p), count, false);
+      lock.reacquire(std::move(p), count, false);
     else
-      waiters_.push(c.server(), CondWaiter{std::move(p), count}, timeout_ns);
+      waiters_.push(CondWaiter{std::move(p), count}, timeout_ns);
     return std::nullopt;
   }
 
@@ -52,7 +52,7 @@ class ConditionObject final : public LockHolder {
     while (woken < n && !waiters_.empty()) {
       CondWaiter w = waiters_.pop_front();
       if (w.pending.session_closed()) continue;
-      lock.reacquire(c.server(), std::move(w.pending), w.count, true);
+      lock.reacquire(std::move(w.pending), w.count, true);
       ++woken;
     }
     return woken;
@@ -63,14 +63,14 @@ class ConditionObject final : public LockHolder {
     if (own_) own_->on_disconnect(s);
   }
   void on_remove() override {
-    waiters_.fail_all_removed(*this);
+    waiters_.fail_all_removed();
     if (own_) own_->on_remove();
   }
 
  private:
   // The lock, which the caller must hold (StateError otherwise).
   LockState& held_lock(Call& c, const char* what) {
-    LockState& lock = lock_state(c.server().registry());
+    LockState& lock = lock_state();
     if (lock.owner() != c.session_id())
       fail(Errc::state_error,
            std::string("cannot ") + what + " '" + name() + "' without holding its lock");
@@ -78,16 +78,15 @@ class ConditionObject final : public LockHolder {
   }
 
   void timed_out(CondWaiter w) {
-    LockState* lock = find_lock(server_->registry());
+    LockState* lock = find_lock();
     if (lock == nullptr)
       w.pending.fail(Errc::no_such_object, "the lock of '" + name() + "' was removed");
     else
-      lock->reacquire(*server_, std::move(w.pending), w.count, false);
+      lock->reacquire(std::move(w.pending), w.count, false);
   }
 
   std::uint64_t lock_id_;  // 0: own lock
   std::optional<LockState> own_;
-  Server* server_ = nullptr;
   Parked<CondWaiter> waiters_;
 };
 
@@ -97,9 +96,9 @@ ConditionObject& cond(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_condition(const OpenRequest& req) {
+std::unique_ptr<Object> make_condition(const ObjectContext& cx, const OpenRequest& req) {
   std::uint64_t lock_id = req.params.empty() ? 0 : decode<std::uint64_t>(req.params);
-  return std::make_unique<ConditionObject>(req, lock_id);
+  return std::make_unique<ConditionObject>(cx, req, lock_id);
 }
 
 std::optional<bool> handle(op::CondWait, Call& c, std::int64_t timeout_ns) {

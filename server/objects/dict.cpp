@@ -61,8 +61,8 @@ DictObject& dict(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_dict(const OpenRequest& req) {
-  return std::make_unique<DictObject>(req);
+std::unique_ptr<Object> make_dict(const ObjectContext& cx, const OpenRequest& req) {
+  return std::make_unique<DictObject>(cx, req);
 }
 
 std::optional<Unit> handle(op::DictSet, Call& c, Bytes key, Bytes value) {

@@ -8,8 +8,8 @@ namespace {
 
 class EventObject final : public Object {
  public:
-  explicit EventObject(const OpenRequest& req)
-      : Object(req), waiters_([](Pending<op::EventWait> p) { p.complete(false); }) {}
+  EventObject(const ObjectContext& cx, const OpenRequest& req)
+      : Object(cx, req), waiters_(*this, [](Pending<op::EventWait> p) { p.complete(false); }) {}
 
   std::uint64_t size() const override { return waiters_.size(); }
   bool is_set() const { return set_; }
@@ -24,12 +24,12 @@ class EventObject final : public Object {
     checked_timeout(timeout_ns);
     if (set_) return true;
     if (timeout_ns == 0) return false;
-    waiters_.push(c.server(), c.park<op::EventWait>(), timeout_ns);
+    waiters_.push(c.park<op::EventWait>(), timeout_ns);
     return std::nullopt;
   }
 
   void on_disconnect(SessionId s) override { waiters_.drop_session(s); }
-  void on_remove() override { waiters_.fail_all_removed(*this); }
+  void on_remove() override { waiters_.fail_all_removed(); }
 
  private:
   bool set_ = false;
@@ -42,8 +42,8 @@ EventObject& event(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_event(const OpenRequest& req) {
-  return std::make_unique<EventObject>(req);
+std::unique_ptr<Object> make_event(const ObjectContext& cx, const OpenRequest& req) {
+  return std::make_unique<EventObject>(cx, req);
 }
 
 std::optional<Unit> handle(op::EventSet, Call& c) {

@@ -40,8 +40,8 @@ std::size_t clamp_bound(std::int64_t i, std::size_t size) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_list(const OpenRequest& req) {
-  return std::make_unique<ListObject>(req);
+std::unique_ptr<Object> make_list(const ObjectContext& cx, const OpenRequest& req) {
+  return std::make_unique<ListObject>(cx, req);
 }
 
 std::optional<Unit> handle(op::ListAppend, Call& c, Bytes v) {

@@ -20,25 +20,26 @@ std::uint64_t next_token() {
 
 class LockObject final : public LockHolder {
  public:
-  LockObject(const OpenRequest& req, bool recursive) : LockHolder(req), state_(*this, recursive) {}
+  LockObject(const ObjectContext& cx, const OpenRequest& req, bool recursive)
+      : LockHolder(cx, req), state_(*this, recursive) {}
 
   std::uint64_t size() const override { return state_.n_waiting(); }
   void on_disconnect(SessionId s) override { state_.on_disconnect(s); }
   void on_remove() override { state_.on_remove(); }
-  LockState* find_lock(Registry&) override { return &state_; }
+  LockState* find_lock() override { return &state_; }
 
  private:
   LockState state_;
 };
 
 LockState& lock_of(Call& c) {
-  return static_cast<LockHolder&>(c.object()).lock_state(c.server().registry());
+  return static_cast<LockHolder&>(c.object()).lock_state();
 }
 
 }  // namespace
 
 LockState::LockState(const Object& object, bool recursive)
-    : object_(object), recursive_(recursive), waiters_([](Waiter w) {
+    : object_(object), recursive_(recursive), waiters_(object, [](Waiter w) {
         std::get<Pending<op::LockAcquire>>(w.pending).complete(std::optional<Grant>());
       }) {}
 
@@ -65,7 +66,7 @@ std::optional<std::optional<Grant>> LockState::acquire(Call& c, std::int64_t tim
   }
   if (owner_ == 0 && waiters_.empty()) return std::optional<Grant>(take(s, 1));
   if (timeout_ns == 0) return std::optional<Grant>();
-  waiters_.push(c.server(), Waiter{s, 1, false, c.park<op::LockAcquire>()}, timeout_ns);
+  waiters_.push(Waiter{s, 1, false, c.park<op::LockAcquire>()}, timeout_ns);
   return std::nullopt;
 }
 
@@ -88,15 +89,14 @@ std::uint32_t LockState::release_all(SessionId s) {
   return count;
 }
 
-void LockState::reacquire(Server& server, Pending<op::CondWait> p, std::uint32_t count,
-                          bool notified) {
+void LockState::reacquire(Pending<op::CondWait> p, std::uint32_t count, bool notified) {
   if (owner_ == 0 && waiters_.empty()) {
     take(p.session_id(), count);
     p.complete(notified);
     return;
   }
   const SessionId s = p.session_id();
-  waiters_.push(server, Waiter{s, count, notified, std::move(p)}, detail::wait_forever);
+  waiters_.push(Waiter{s, count, notified, std::move(p)}, detail::wait_forever);
 }
 
 void LockState::grant_next() {
@@ -119,18 +119,17 @@ void LockState::on_disconnect(SessionId s) {
 }
 
 void LockState::on_remove() {
-  for (auto& w : waiters_.take_all())
-    std::visit([&](auto& p) { waiters_.fail_removed(p, object_); }, w.pending);
+  waiters_.fail_all_removed();
 }
 
-LockState& LockHolder::lock_state(Registry& registry) {
-  LockState* l = find_lock(registry);
+LockState& LockHolder::lock_state() {
+  LockState* l = find_lock();
   if (l == nullptr) fail(Errc::no_such_object, "the lock of '" + name() + "' was removed");
   return *l;
 }
 
-std::unique_ptr<Object> make_lock(const OpenRequest& req) {
-  return std::make_unique<LockObject>(req, req.kind == Kind::rlock);
+std::unique_ptr<Object> make_lock(const ObjectContext& cx, const OpenRequest& req) {
+  return std::make_unique<LockObject>(cx, req, req.kind == Kind::rlock);
 }
 
 std::optional<std::optional<Grant>> handle(op::LockAcquire, Call& c, std::int64_t timeout_ns) {

@@ -34,7 +34,7 @@ class LockState {
   std::uint32_t release_all(SessionId s);
   // Parks a Condition waiter until it holds the lock again at `count`
   // levels, then answers it with `notified`.
-  void reacquire(Server& server, Pending<op::CondWait> p, std::uint32_t count, bool notified);
+  void reacquire(Pending<op::CondWait> p, std::uint32_t count, bool notified);
 
   void on_disconnect(SessionId s);
   void on_remove();
@@ -64,9 +64,9 @@ class LockHolder : public Object {
   using Object::Object;
   // The lock the Lock ops act on, or nullptr when a Condition's bound lock
   // was removed.
-  virtual LockState* find_lock(Registry& registry) = 0;
+  virtual LockState* find_lock() = 0;
   // As find_lock, but NoSuchObject instead of nullptr.
-  LockState& lock_state(Registry& registry);
+  LockState& lock_state();
 };
 
 }  // namespace mpshare::server

@@ -1,6 +1,7 @@
 // Manager-level ops: ping, open, remove, objects, shutdown.
+#include "../dispatch.hpp"
 #include "../handlers.hpp"
-#include "../server.hpp"
+#include "../registry.hpp"
 
 namespace mpshare::server {
 
@@ -9,20 +10,20 @@ std::optional<Unit> handle(op::Ping, Call&) {
 }
 
 std::optional<OpenReply> handle(op::Open, Call& call, OpenRequest req) {
-  return call.server().registry().open(req);
+  return call.registry().open(req);
 }
 
 std::optional<Unit> handle(op::Remove, Call& call, std::string name) {
-  call.server().registry().remove(name);
+  call.registry().remove(name);
   return Unit{};
 }
 
 std::optional<ObjectInfos> handle(op::Objects, Call& call) {
-  return call.server().registry().list();
+  return call.registry().list();
 }
 
 std::optional<Unit> handle(op::Shutdown, Call& call) {
-  call.server().request_stop();
+  call.request_stop();
   return Unit{};
 }
 

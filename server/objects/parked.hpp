@@ -1,13 +1,30 @@
-// Parked waiters, oldest first, each with an optional deadline: the building
-// block of every blocking operation. An item is any movable value (it may
-// hold Pendings of several ops); an item whose deadline passes is removed
-// first, then handed to the owner's callback, which may answer it, move it
-// to another list or change the object freely. WaitList is the common case
-// of one op per list. Used only on the server's
-// event-loop thread. Owned by its object; not copyable or movable (its
-// timers refer to it).
+// The one waiter module: every blocking operation parks its requests here.
+//
+// How to add a blocking op
+//  1. In ops.def, give it an std::int64_t timeout in nanoseconds
+//     (detail::wait_forever, 0 or positive) and a Result that can say "not
+//     now" (bool, std::optional, a count).
+//  2. In the object, keep a WaitList<Op, State> (one op per list), or a
+//     Parked<Item> whose Item is a Pending or holds one as `pending` (several
+//     ops in one FIFO). Construct it with the object and the answer for a
+//     waiter whose deadline passes.
+//  3. In the handler: checked_timeout(t); answer at once when the object
+//     allows it; with t == 0 return the "not now" result; otherwise park
+//     (WaitList::park or Parked::push) and return std::nullopt.
+//  4. Wherever the object's state changes so that waiters may go on, answer
+//     them oldest first (complete_front, pop_front), skipping those whose
+//     session is closed (session_closed()).
+//  5. on_disconnect: drop_session(s), then release what the session held.
+//     on_remove: fail_all_removed().
+// Never block the event loop: a wait that depends on something outside the
+// server (the robust mutex of a Value/Array) polls on a timer (SharedLock).
+//
+// Everything here is used only on the server's event-loop thread. Lists are
+// owned by their object; not copyable or movable (their timers refer to
+// them).
 #pragma once
 
+#include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -16,10 +33,10 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "../handlers.hpp"
-#include "../server.hpp"
 
 namespace mpshare::server {
 
@@ -31,10 +48,18 @@ inline std::int64_t checked_timeout(std::int64_t ns) {
   return ns;
 }
 
+// Parked items, oldest first, each with an optional deadline. An item is
+// any movable value that is a Pending or holds one (or a variant of them)
+// as `pending`; an item whose deadline passes is removed first, then handed
+// to on_timeout, which may answer it, move it to another list or change the
+// object freely.
 template <class T>
 class Parked {
  public:
-  explicit Parked(std::function<void(T)> on_timeout = {}) : on_timeout_(std::move(on_timeout)) {}
+  // `owner` names the waits in errors and runs their timers; it must
+  // outlive the list.
+  explicit Parked(const Object& owner, std::function<void(T)> on_timeout = {})
+      : owner_(owner), on_timeout_(std::move(on_timeout)) {}
   Parked(const Parked&) = delete;
   Parked& operator=(const Parked&) = delete;
 
@@ -48,13 +73,12 @@ class Parked {
 
   // Parks `item` behind every earlier one. `timeout_ns` is wait_forever or
   // positive; at the deadline the item is removed and given to on_timeout.
-  void push(Server& server, T item, std::int64_t timeout_ns) {
-    server_ = &server;
+  void push(T item, std::int64_t timeout_ns) {
     const std::uint64_t id = next_id_++;
     std::unique_ptr<asio::steady_timer> timer;
     if (timeout_ns != detail::wait_forever) {
-      timer =
-          std::make_unique<asio::steady_timer>(server.io(), std::chrono::nanoseconds(timeout_ns));
+      timer = std::make_unique<asio::steady_timer>(owner_.context().io,
+                                                   std::chrono::nanoseconds(timeout_ns));
       timer->async_wait([this, id, alive = std::weak_ptr<char>(alive_)](asio::error_code ec) {
         if (ec || alive.expired()) return;
         auto it = items_.find(id);
@@ -84,43 +108,81 @@ class Parked {
     return take_if([](const T&) { return true; });
   }
 
-  // For items that are a Pending or hold one as `pending`: forgets those of
-  // a closed session (nothing is answered); returns how many.
+  // Forgets the waits of a closed session (nothing is answered); returns
+  // how many.
   std::size_t drop_session(SessionId s) {
-    return take_if([s](T& t) { return pending_of(t).session_id() == s; }).size();
+    return take_if([s](T& t) { return call_of(t).session_id() == s; }).size();
   }
-  // For Object::on_remove: fails every item's Pending (see fail_removed).
-  void fail_all_removed(const Object& o) {
-    for (T& t : take_all()) fail_removed(pending_of(t), o);
+  // For Object::on_remove: fails every wait (see fail_removed).
+  void fail_all_removed() {
+    for (T& t : take_all()) fail_removed(call_of(t));
   }
-
-  // The error for waiters of a removed object: ConnectionLost when the
-  // whole server is stopping, else NoSuchObject.
-  template <class Op>
-  void fail_removed(Pending<Op>& p, const Object& o) const {
-    if (server_ != nullptr && server_->stopping())
+  // The error for a wait on a removed object: ConnectionLost when the whole
+  // server is stopping, else NoSuchObject.
+  void fail_removed(PendingCall& p) const {
+    if (owner_.context().stopping)
       p.fail(Errc::connection_lost, "the server is shutting down");
     else
-      p.fail(Errc::no_such_object, "'" + o.name() + "' was removed");
+      p.fail(Errc::no_such_object, "'" + owner_.name() + "' was removed");
   }
 
  private:
-  static auto& pending_of(T& t) {
-    if constexpr (requires { t.pending; })
-      return t.pending;
-    else
+  static PendingCall& call_of(T& t) {
+    if constexpr (std::is_base_of_v<PendingCall, T>) {
       return t;
+    } else if constexpr (requires { std::visit([](auto&) {}, t.pending); }) {
+      return std::visit([](auto& p) -> PendingCall& { return p; }, t.pending);
+    } else {
+      return t.pending;
+    }
   }
 
   struct Node {
     T item;
     std::unique_ptr<asio::steady_timer> timer;  // none when waiting forever
   };
+  const Object& owner_;
   std::map<std::uint64_t, Node> items_;  // by arrival: oldest first
   std::uint64_t next_id_ = 0;
   std::function<void(T)> on_timeout_;
-  Server* server_ = nullptr;
   std::shared_ptr<char> alive_ = std::make_shared<char>();
+};
+
+struct NoState {};
+
+// The common case: parked calls of one op, each with a state of the
+// owner's choosing, answered with on_timeout's result at their deadline.
+template <class Op, class State = NoState>
+class WaitList {
+ public:
+  using Result = typename Op::Result;
+  struct Waiter {
+    Pending<Op> pending;
+    State state;
+  };
+
+  WaitList(const Object& owner, std::function<Result(State&)> on_timeout)
+      : parked_(owner, [f = std::move(on_timeout)](Waiter w) { w.pending.complete(f(w.state)); }) {}
+
+  bool empty() const { return parked_.empty(); }
+  std::size_t size() const { return parked_.size(); }
+  // The oldest waiter; the list must not be empty.
+  Waiter& front() { return parked_.front(); }
+
+  // Parks `call` behind every earlier waiter (see Parked::push).
+  void park(Call& call, std::int64_t timeout_ns, State state) {
+    parked_.push(Waiter{call.park<Op>(), std::move(state)}, timeout_ns);
+  }
+  // Answers and removes the oldest waiter.
+  void complete_front(const Result& r) { parked_.pop_front().pending.complete(r); }
+  void complete_all(const Result& r) {
+    for (auto& w : parked_.take_all()) w.pending.complete(r);
+  }
+  void drop_session(SessionId s) { parked_.drop_session(s); }
+  void fail_all_removed() { parked_.fail_all_removed(); }
+
+ private:
+  Parked<Waiter> parked_;
 };
 
 }  // namespace mpshare::server

@@ -7,8 +7,8 @@
 #include <deque>
 
 #include "../handlers.hpp"
-#include "../wait_list.hpp"
 #include "factory.hpp"
+#include "parked.hpp"
 
 namespace mpshare::server {
 
@@ -25,7 +25,8 @@ struct GetState {
 
 class QueueObject final : public Object {
  public:
-  QueueObject(const OpenRequest& req, std::uint64_t maxsize) : Object(req), maxsize_(maxsize) {}
+  QueueObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t maxsize)
+      : Object(cx, req), maxsize_(maxsize) {}
 
   std::uint64_t size() const override { return items_.size(); }
 
@@ -35,9 +36,9 @@ class QueueObject final : public Object {
     joiners_.drop_session(s);
   }
   void on_remove() override {
-    getters_.fail_removed(*this);
-    putters_.fail_removed(*this);
-    joiners_.fail_removed(*this);
+    getters_.fail_all_removed();
+    putters_.fail_all_removed();
+    joiners_.fail_all_removed();
   }
 
   bool room() const { return maxsize_ == 0 || items_.size() < maxsize_; }
@@ -100,9 +101,9 @@ class QueueObject final : public Object {
   const std::uint64_t maxsize_;
   std::deque<Bytes> items_;
   std::uint64_t unfinished_ = 0;
-  WaitList<op::QueueGet, GetState> getters_{[](GetState&) { return BytesList{}; }};
-  WaitList<op::QueuePut, PutState> putters_{[](PutState& p) { return p.next; }};
-  WaitList<op::QueueJoin> joiners_{[](NoState&) { return false; }};
+  WaitList<op::QueueGet, GetState> getters_{*this, [](GetState&) { return BytesList{}; }};
+  WaitList<op::QueuePut, PutState> putters_{*this, [](PutState& p) { return p.next; }};
+  WaitList<op::QueueJoin> joiners_{*this, [](NoState&) { return false; }};
 };
 
 QueueObject& queue(Call& c) {
@@ -111,10 +112,10 @@ QueueObject& queue(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_queue(const OpenRequest& req) {
+std::unique_ptr<Object> make_queue(const ObjectContext& cx, const OpenRequest& req) {
   std::uint64_t maxsize = 0;
   if (!req.params.empty()) maxsize = decode<std::uint64_t>(req.params);
-  return std::make_unique<QueueObject>(req, maxsize);
+  return std::make_unique<QueueObject>(cx, req, maxsize);
 }
 
 std::optional<std::uint64_t> handle(op::QueuePut, Call& c, BytesList items,

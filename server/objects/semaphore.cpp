@@ -12,12 +12,12 @@ namespace {
 
 class SemaphoreObject final : public Object {
  public:
-  SemaphoreObject(const OpenRequest& req, std::uint64_t value)
-      : Object(req),
+  SemaphoreObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t value)
+      : Object(cx, req),
         value_(value),
         initial_(value),
         bounded_(req.kind == Kind::bounded_semaphore),
-        waiters_([](Pending<op::SemAcquire> p) { p.complete(false); }) {}
+        waiters_(*this, [](Pending<op::SemAcquire> p) { p.complete(false); }) {}
 
   std::uint64_t size() const override { return waiters_.size(); }
   std::uint64_t value() const { return value_; }
@@ -30,7 +30,7 @@ class SemaphoreObject final : public Object {
       return true;
     }
     if (timeout_ns == 0) return false;
-    waiters_.push(c.server(), c.park<op::SemAcquire>(), timeout_ns);
+    waiters_.push(c.park<op::SemAcquire>(), timeout_ns);
     return std::nullopt;
   }
 
@@ -58,7 +58,7 @@ class SemaphoreObject final : public Object {
     value_ = bounded_ ? std::min(initial_, value_ + back) : value_ + back;
     wake();
   }
-  void on_remove() override { waiters_.fail_all_removed(*this); }
+  void on_remove() override { waiters_.fail_all_removed(); }
 
  private:
   void wake() {
@@ -84,12 +84,12 @@ SemaphoreObject& sem(Call& c) {
 
 }  // namespace
 
-std::unique_ptr<Object> make_semaphore(const OpenRequest& req) {
+std::unique_ptr<Object> make_semaphore(const ObjectContext& cx, const OpenRequest& req) {
   auto value = decode<std::int64_t>(req.params);
   if (value < 0)
     fail(Errc::value_error,
          "semaphore initial value must not be negative (got " + std::to_string(value) + ")");
-  return std::make_unique<SemaphoreObject>(req, static_cast<std::uint64_t>(value));
+  return std::make_unique<SemaphoreObject>(cx, req, static_cast<std::uint64_t>(value));
 }
 
 std::optional<bool> handle(op::SemAcquire, Call& c, std::int64_t timeout_ns) {

@@ -1,119 +1,22 @@
-// Value and Array on the server: the shared-memory segment, its robust lock,
-// and the ops for clients that do not map the memory (docs/SHARED_MEMORY.md).
-//
-// The server never blocks on the robust mutex: ops that need it queue in
-// FIFO order and take it with pthread_mutex_trylock, retrying on a short
-// timer while a local client holds it. While the server holds it on behalf
-// of a session (SharedLock), only that session's ops run; the lock is
-// released when the session unlocks or disconnects.
+// Value and Array on the server: the element ops, for clients that do not
+// map the memory (docs/SHARED_MEMORY.md). The segment is segment.cpp; its
+// lock, held for sessions without blocking the server, is segment_lock.cpp.
 #include "shared.hpp"
 
-#include <fcntl.h>
-#include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <asio.hpp>
 #include <atomic>
 #include <bit>
-#include <boost/interprocess/managed_external_buffer.hpp>
-#include <cerrno>
 #include <cstring>
-#include <deque>
-#include <functional>
 
 #include "../handlers.hpp"
-#include "../log.hpp"
-#include "../server.hpp"
 #include "arith.hpp"
+#include "segment.hpp"
+#include "segment_lock.hpp"
 
 namespace mpshare::server {
 
 namespace {
 
-namespace bip = boost::interprocess;
-
-// The elements start on their own cache line, away from the mutex.
-constexpr std::size_t data_alignment = 64;
 constexpr std::uint64_t max_segment_bytes = std::uint64_t(1) << 40;
-constexpr auto lock_retry = std::chrono::microseconds(200);
-
-// An anonymous memfd mapped read-write, laid out by Boost.Interprocess: a
-// robust, process-shared, recursive mutex, then the elements. Nothing of it
-// has a name in any file system; the memory lives until the last mapping
-// (server or client) is gone. Not copyable.
-class Segment {
- public:
-  Segment(const char* label, std::size_t data_bytes, std::size_t align) {
-    try {
-      create(label, data_bytes, align);
-    } catch (...) {
-      release();
-      throw;
-    }
-  }
-  ~Segment() { release(); }
-  Segment(const Segment&) = delete;
-  Segment& operator=(const Segment&) = delete;
-
-  int fd() const { return fd_; }
-  std::size_t size() const { return size_; }
-  pthread_mutex_t* mutex() const { return mutex_; }
-  char* data() const { return data_; }
-  std::uint64_t mutex_offset() const { return mutex_offset_; }
-  std::uint64_t data_offset() const { return data_offset_; }
-
- private:
-  void create(const char* label, std::size_t data_bytes, std::size_t align) {
-    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    size_ = (data_bytes + align + 8192 + page - 1) / page * page;
-    fd_ = ::memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (fd_ < 0) throw_system("memfd_create");
-    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) throw_system("ftruncate");
-    // No client can resize it under the others' mappings.
-    ::fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
-    void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-    if (p == MAP_FAILED) throw_system("mmap");
-    base_ = static_cast<char*>(p);
-
-    bip::managed_external_buffer layout(bip::create_only, base_, size_);
-    mutex_ = new (layout.allocate_aligned(sizeof(pthread_mutex_t), alignof(pthread_mutex_t)))
-        pthread_mutex_t;
-    data_ = static_cast<char*>(layout.allocate_aligned(std::max<std::size_t>(data_bytes, 1),
-                                                       std::max(align, data_alignment)));
-    mutex_offset_ = static_cast<std::uint64_t>(layout.get_handle_from_address(mutex_));
-    data_offset_ = static_cast<std::uint64_t>(layout.get_handle_from_address(data_));
-
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-    int rc = pthread_mutex_init(mutex_, &attr);
-    pthread_mutexattr_destroy(&attr);
-    if (rc != 0) {
-      errno = rc;
-      throw_system("pthread_mutex_init");
-    }
-  }
-  [[noreturn]] void throw_system(const char* what) {
-    int e = errno;
-    throw Error(Errc::remote_error, std::string(what) + ": " + std::strerror(e));
-  }
-  void release() {
-    if (base_) ::munmap(base_, size_);
-    if (fd_ >= 0) ::close(fd_);
-    base_ = nullptr;
-    fd_ = -1;
-  }
-
-  int fd_ = -1;
-  std::size_t size_ = 0;
-  char* base_ = nullptr;
-  pthread_mutex_t* mutex_ = nullptr;
-  char* data_ = nullptr;
-  std::uint64_t mutex_offset_ = 0, data_offset_ = 0;
-};
 
 // Calls f(W{}) with W the unsigned integer of n bytes (lock-free widths).
 template <class F>
@@ -148,17 +51,15 @@ SharedSpec decode_spec(const Bytes& params) {
 
 class SharedObject final : public Object {
  public:
-  SharedObject(const OpenRequest& req, SharedSpec spec)
-      : Object(req),
+  SharedObject(const ObjectContext& cx, const OpenRequest& req, SharedSpec spec)
+      : Object(cx, req),
         spec_(std::move(spec)),
         segment_(req.kind == Kind::value ? "mpshare-value" : "mpshare-array", total_bytes(),
-                 spec_.elem_align) {
+                 spec_.elem_align),
+        lock_(*this, segment_.mutex()) {
     if (spec_.initial.size() == total_bytes())
       std::memcpy(segment_.data(), spec_.initial.data(), total_bytes());
     spec_.initial.clear();
-  }
-  ~SharedObject() override {
-    if (holder_) pthread_mutex_unlock(segment_.mutex());
   }
 
   std::uint64_t size() const override { return spec_.count; }
@@ -168,17 +69,9 @@ class SharedObject final : public Object {
            s.count == spec_.count && s.lock_free == spec_.lock_free &&
            s.little_endian == spec_.little_endian;
   }
-  void on_disconnect(SessionId s) override {
-    std::erase_if(waiters_, [&](const Waiter& w) { return w.session == s; });
-    if (holder_ == s) release();
-    pump();
-  }
-  void on_remove() override {
-    auto waiters = std::move(waiters_);
-    waiters_.clear();
-    for (auto& w : waiters) w.cancel();
-    if (holder_) release();
-  }
+  void on_disconnect(SessionId s) override { lock_.on_disconnect(s); }
+  void on_remove() override { lock_.on_remove(); }
+  SegmentLock& lock() { return lock_; }
 
   std::uint64_t total_bytes() const { return spec_.count * spec_.elem_size; }
   bool atomic() const { return spec_.lock_free; }
@@ -273,93 +166,10 @@ class SharedObject final : public Object {
       store(segment_.data() + i * spec_.elem_size, b.substr(i * spec_.elem_size, spec_.elem_size));
   }
 
-  // Runs `run(owner_died)` once the lock is held for c's session, now or
-  // later in FIFO order; `cancel` instead when the object is removed. With
-  // `keep` the session holds the lock afterwards until unlock(); otherwise
-  // it is released (unless the session held it already).
-  void enqueue(Call& c, bool keep, std::function<void(bool)> run, std::function<void()> cancel) {
-    server_ = &c.server();
-    if (holder_ == c.session_id()) {
-      if (keep) ++depth_;
-      return run(false);
-    }
-    waiters_.push_back({c.session_id(), keep, std::move(run), std::move(cancel)});
-    pump();
-  }
-
-  // One level of the lock c's session holds; StateError if none.
-  void unlock(Call& c, const std::optional<Bytes>& contents) {
-    if (holder_ != c.session_id())
-      fail(Errc::state_error, "'" + name() + "' is not locked by this client");
-    if (contents) write_all(*contents);
-    if (--depth_ == 0) {
-      release();
-      pump();
-    }
-  }
-
  private:
-  struct Waiter {
-    SessionId session;
-    bool keep;
-    std::function<void(bool)> run;
-    std::function<void()> cancel;
-  };
-
-  void pump() {
-    while (!waiters_.empty()) {
-      bool owner_died = false;
-      if (holder_) return;  // another session holds it: its unlock pumps
-      if (!try_acquire(owner_died)) return arm_retry();
-      Waiter w = std::move(waiters_.front());
-      waiters_.pop_front();
-      holder_ = w.session;
-      depth_ = w.keep ? 1 : 0;
-      w.run(owner_died);
-      if (depth_ == 0) release();
-    }
-  }
-
-  bool try_acquire(bool& owner_died) {
-    int rc = pthread_mutex_trylock(segment_.mutex());
-    if (rc == 0) return true;
-    if (rc == EOWNERDEAD) {
-      pthread_mutex_consistent(segment_.mutex());
-      owner_died = true;
-      return true;
-    }
-    if (rc != EBUSY)
-      log(LogLevel::error, "'" + name() + "': pthread_mutex_trylock: " + std::strerror(rc));
-    return false;
-  }
-
-  void release() {
-    pthread_mutex_unlock(segment_.mutex());
-    holder_.reset();
-    depth_ = 0;
-  }
-
-  // A local client holds the lock: try again shortly, without blocking.
-  void arm_retry() {
-    if (retry_armed_ || server_ == nullptr) return;
-    if (!retry_) retry_ = std::make_unique<asio::steady_timer>(server_->io());
-    retry_armed_ = true;
-    retry_->expires_after(lock_retry);
-    retry_->async_wait([this](asio::error_code ec) {
-      if (ec) return;  // cancelled: the object may be gone
-      retry_armed_ = false;
-      pump();
-    });
-  }
-
   SharedSpec spec_;
   Segment segment_;
-  Server* server_ = nullptr;
-  std::deque<Waiter> waiters_;
-  std::optional<SessionId> holder_;
-  std::uint64_t depth_ = 0;
-  std::unique_ptr<asio::steady_timer> retry_;
-  bool retry_armed_ = false;
+  SegmentLock lock_;
 
   template <class T>
   Bytes add(char* p, const Bytes& delta_bytes, bool subtract) {
@@ -389,36 +199,16 @@ SharedObject& obj(Call& c) {
   return c.as<SharedObject>();
 }
 
-// Runs f(owner_died) -> Op::Result under the object's lock for this call's
-// session, answering the call when it has run.
-template <class Op, class F>
-std::optional<typename Op::Result> locked(Call& c, bool keep, F f) {
-  auto p = c.park<Op>();
-  obj(c).enqueue(
-      c, keep,
-      [p, f = std::move(f)](bool owner_died) mutable {
-        try {
-          p.complete(f(owner_died));
-        } catch (const HandlerError& e) {
-          p.fail(e.code(), e.what());
-        } catch (const Error& e) {
-          p.fail(e.errc(), e.what());
-        }
-      },
-      [p]() mutable { p.fail(Errc::no_such_object, "the object was removed"); });
-  return std::nullopt;
-}
-
 // An element op: lock-free objects run it at once, the others under the lock.
 template <class Op, class F>
 std::optional<typename Op::Result> element_op(Call& c, F f) {
   if (obj(c).atomic()) return f(false);
-  return locked<Op>(c, false, std::move(f));
+  return obj(c).lock().run<Op>(c, false, std::move(f));
 }
 
 }  // namespace
 
-std::unique_ptr<Object> make_shared_memory_object(const OpenRequest& req) {
+std::unique_ptr<Object> make_shared_memory_object(const ObjectContext& cx, const OpenRequest& req) {
   SharedSpec spec = decode_spec(req.params);
   const bool little = std::endian::native == std::endian::little;
   if (spec.elem_size == 0 || spec.elem_align == 0 || !std::has_single_bit(spec.elem_align) ||
@@ -436,7 +226,7 @@ std::unique_ptr<Object> make_shared_memory_object(const OpenRequest& req) {
     fail(Errc::type_mismatch, "the server cannot access these elements lock-free");
   if (!spec.initial.empty() && spec.initial.size() != spec.count * spec.elem_size)
     fail(Errc::value_error, "initial contents do not match the size");
-  return std::make_unique<SharedObject>(req, std::move(spec));
+  return std::make_unique<SharedObject>(cx, req, std::move(spec));
 }
 
 std::optional<SharedLayout> handle(op::SharedAttach, Call& c, bool want_fd) {
@@ -494,13 +284,16 @@ std::optional<Bytes> handle(op::SharedReadAll, Call& c) {
 }
 
 std::optional<SharedLocked> handle(op::SharedLock, Call& c) {
-  return locked<op::SharedLock>(c, true, [&o = obj(c)](bool owner_died) {
+  return obj(c).lock().run<op::SharedLock>(c, true, [&o = obj(c)](bool owner_died) {
     return SharedLocked{owner_died, o.read_all()};
   });
 }
 
 std::optional<Unit> handle(op::SharedUnlock, Call& c, std::optional<Bytes> contents) {
-  obj(c).unlock(c, contents);
+  SharedObject& o = obj(c);
+  o.lock().unlock(c.session_id(), [&] {
+    if (contents) o.write_all(*contents);
+  });
   return Unit{};
 }
 

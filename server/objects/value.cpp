@@ -4,8 +4,8 @@
 
 namespace mpshare::server {
 
-std::unique_ptr<Object> make_value(const OpenRequest& req) {
-  return make_shared_memory_object(req);
+std::unique_ptr<Object> make_value(const ObjectContext& cx, const OpenRequest& req) {
+  return make_shared_memory_object(cx, req);
 }
 
 }  // namespace mpshare::server
