@@ -1,12 +1,5 @@
 #include "mpshare/detail/protocol.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
-#include <cstring>
-
 namespace mpshare {
 
 namespace {
@@ -146,97 +139,5 @@ const char* op_name(std::uint16_t code) noexcept {
   return nullptr;
 }
 
-namespace {
-template <class T>
-void put_le(char* out, T v) noexcept {
-  for (std::size_t i = 0; i < sizeof(T); ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
-}
-template <class T>
-T get_le(const char* in) noexcept {
-  T v = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    v |= static_cast<T>(static_cast<unsigned char>(in[i])) << (8 * i);
-  return v;
-}
-}  // namespace
-
-void write_header(const FrameHeader& h, char* out) noexcept {
-  put_le(out, h.length);
-  put_le(out + 4, h.op);
-  put_le(out + 6, h.flags);
-  put_le(out + 8, h.request);
-  put_le(out + 16, h.object);
-}
-
-FrameHeader read_header(const char* in) noexcept {
-  return FrameHeader{get_le<std::uint32_t>(in), get_le<std::uint16_t>(in + 4),
-                     get_le<std::uint16_t>(in + 6), get_le<std::uint64_t>(in + 8),
-                     get_le<std::uint64_t>(in + 16)};
-}
-
-std::array<unsigned char, mac_size> handshake_mac(std::string_view key, std::string_view label,
-                                                  const unsigned char* server_nonce,
-                                                  const unsigned char* client_nonce) {
-  std::string msg(label);
-  msg.append(reinterpret_cast<const char*>(server_nonce), nonce_size);
-  msg.append(reinterpret_cast<const char*>(client_nonce), nonce_size);
-  std::array<unsigned char, mac_size> out{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out.data(),
-           &len) == nullptr ||
-      len != mac_size)
-    throw Error(Errc::remote_error, "HMAC-SHA-256 failed");
-  return out;
-}
-
-bool mac_equal(const unsigned char* a, const unsigned char* b) noexcept {
-  return CRYPTO_memcmp(a, b, mac_size) == 0;
-}
-
-void random_bytes(unsigned char* out, std::size_t n) {
-  if (RAND_bytes(out, static_cast<int>(n)) != 1)
-    throw Error(Errc::remote_error, "cannot get random bytes");
-}
-
 }  // namespace detail
 }  // namespace mpshare
-
-namespace mpshare::detail {
-
-Address parse_address(const std::string& address) {
-  Address a;
-  if (address.rfind("unix:", 0) == 0) {
-    a.type = Address::Type::unix_socket;
-    a.path = address.substr(5);
-    if (a.path.empty()) throw std::invalid_argument("empty unix socket path in '" + address + "'");
-    return a;
-  }
-  if (address.rfind("tcp://", 0) == 0) {
-    a.type = Address::Type::tcp;
-    std::string rest = address.substr(6);
-    auto colon = rest.rfind(':');
-    if (colon == std::string::npos || colon + 1 == rest.size())
-      throw std::invalid_argument("missing port in '" + address + "'");
-    a.host = rest.substr(0, colon);
-    if (a.host.size() >= 2 && a.host.front() == '[' && a.host.back() == ']')
-      a.host = a.host.substr(1, a.host.size() - 2);
-    if (a.host.empty()) throw std::invalid_argument("missing host in '" + address + "'");
-    std::string port = rest.substr(colon + 1);
-    unsigned long p = 0;
-    std::size_t used = 0;
-    try {
-      p = std::stoul(port, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != port.size() || p > 65535)
-      throw std::invalid_argument("bad port in '" + address + "'");
-    a.port = static_cast<std::uint16_t>(p);
-    return a;
-  }
-  throw std::invalid_argument("address must be unix:/path or tcp://host:port, not '" + address +
-                              "'");
-}
-
-}  // namespace mpshare::detail

@@ -18,6 +18,9 @@
 #include <mutex>
 
 #include "fd_registry.hpp"
+#include "protocol/address.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/handshake.hpp"
 
 namespace mpshare {
 
@@ -71,6 +74,8 @@ int open_socket(const std::string& address, std::chrono::milliseconds timeout) {
     }
     return fd;
   };
+  if (a.type == Address::Type::tls)
+    throw std::invalid_argument("tls:// addresses are not supported by this client: " + address);
   int fd = -1;
   if (a.type == Address::Type::unix_socket) {
     sockaddr_un sun{};
@@ -108,36 +113,30 @@ Connection::Connection(const std::string& address, const AuthKey& key,
   generation_ = fork_generation();
   fd_ = open_socket(address, options.connect_timeout);
   Deadline deadline = Deadline::after(options.connect_timeout);
-  char hello[server_hello_size];
-  receive_raw(hello, sizeof hello, deadline);
-  if (std::memcmp(hello, magic.data(), magic.size()) != 0)
-    lost("not an mpshare server (bad greeting)");
-  unsigned version =
-      static_cast<unsigned char>(hello[4]) | (static_cast<unsigned char>(hello[5]) << 8);
-  if (version != protocol_version)
-    lost("server speaks protocol version " + std::to_string(version) + ", this client " +
-         std::to_string(protocol_version));
-  const auto* server_nonce = reinterpret_cast<const unsigned char*>(hello + 8);
-  unsigned char answer[client_answer_size];
-  random_bytes(answer, nonce_size);
-  auto mac = handshake_mac(key.bytes(), "mpshare-client", server_nonce, answer);
-  std::memcpy(answer + nonce_size, mac.data(), mac_size);
-  out.assign(reinterpret_cast<const char*>(answer), sizeof answer);
+  Nonce server_nonce;
+  {
+    std::string hello(server_hello_size, '\0');
+    receive_raw(hello.data(), hello.size(), deadline);
+    try {
+      server_nonce = read_server_hello(hello);
+    } catch (const ProtocolError& e) {
+      lost(e.what());
+    }
+  }
+  const Nonce client_nonce = random_nonce();
+  out = client_answer(key.bytes(), server_nonce, client_nonce);
   send_all(deadline);
-  char verdict[server_verdict_size];
+  std::string verdict(server_verdict_size, '\0');
   try {
-    receive_raw(verdict, sizeof verdict, deadline);
+    receive_raw(verdict.data(), verdict.size(), deadline);
   } catch (const ConnectionLost&) {
     throw AuthError("server refused the authentication key (connection closed)");
   }
-  if (verdict[0] != 0) {
+  try {
+    check_server_verdict(key.bytes(), server_nonce, client_nonce, verdict);
+  } catch (const AuthError&) {
     close();
-    throw AuthError("server refused the authentication key");
-  }
-  auto proof = handshake_mac(key.bytes(), "mpshare-server", server_nonce, answer);
-  if (!mac_equal(proof.data(), reinterpret_cast<const unsigned char*>(verdict + 8))) {
-    close();
-    throw AuthError("server could not prove it knows the authentication key");
+    throw;
   }
 }
 
@@ -417,8 +416,19 @@ std::string_view ClientCore::exchange(Connection& c, Deadline deadline) {
   return payload;
 }
 
-void ClientCore::exchange_many(Connection& c, std::uint64_t first, Deadline deadline,
-                               std::string& payloads, std::vector<Reply>& replies) {
+void ClientCore::exchange_batch(std::string frames, Deadline deadline, std::string& payloads,
+                                std::vector<Reply>& replies) {
+  Connection& c = connection();
+  // Request ids are this connection's, given now: the batch may have been
+  // filled before a fork, or before this thread's connection existed.
+  const std::uint64_t first = c.request + 1;
+  for (std::size_t at = 0; at < frames.size();) {
+    FrameHeader h = read_header(frames.data() + at);
+    h.request = ++c.request;
+    write_header(h, frames.data() + at);
+    at += FrameHeader::size + h.length;
+  }
+  c.out.swap(frames);
   const std::size_t n = c.request - first + 1;
   replies.assign(n, Reply{});
   std::vector<bool> seen(n, false);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mpshare/detail/client.hpp"
+#include "protocol/frame.hpp"
 
 namespace mpshare::detail {
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "object.hpp"
+#include "protocol/frame.hpp"
 
 namespace mpshare::server {
 

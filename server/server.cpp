@@ -12,6 +12,9 @@
 
 #include "dispatch.hpp"
 #include "log.hpp"
+#include "protocol/address.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/handshake.hpp"
 
 namespace mpshare::server {
 
@@ -46,13 +49,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void start() {
     tune_socket(socket_);
-    random_bytes(server_nonce_.data(), nonce_size);
-    std::string hello(server_hello_size, '\0');
-    std::memcpy(hello.data(), magic.data(), magic.size());
-    hello[4] = static_cast<char>(protocol_version & 0xFF);
-    hello[5] = static_cast<char>(protocol_version >> 8);
-    std::memcpy(hello.data() + 8, server_nonce_.data(), nonce_size);
-    out_ += hello;
+    server_nonce_ = random_nonce();
+    out_ += server_hello(server_nonce_);
     timer_.expires_after(server_.options().handshake_timeout);
     timer_.async_wait([self = this->shared_from_this()](asio::error_code ec) {
       if (!ec && !self->authenticated_) {
@@ -178,21 +176,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // Returns true once authenticated; false while waiting or after failing.
   bool handshake() {
     if (end_ - begin_ < client_answer_size) return false;
-    const auto* answer = reinterpret_cast<const unsigned char*>(in_.data() + begin_);
-    auto expected =
-        handshake_mac(server_.options().key, "mpshare-client", server_nonce_.data(), answer);
-    std::string verdict(server_verdict_size, '\0');
-    if (!mac_equal(expected.data(), answer + nonce_size)) {
+    ServerVerdict verdict = server_verdict(
+        server_.options().key, server_nonce_, std::string_view(in_.data() + begin_, client_answer_size));
+    out_ += verdict.bytes;
+    if (!verdict.accepted) {
       log(LogLevel::warn, "session " + std::to_string(id()) + ": authentication failed");
-      verdict[0] = static_cast<char>(Errc::auth_error);
-      out_ += verdict;
       stop();
       return false;
     }
-    auto proof =
-        handshake_mac(server_.options().key, "mpshare-server", server_nonce_.data(), answer);
-    std::memcpy(verdict.data() + 8, proof.data(), mac_size);
-    out_ += verdict;
     begin_ += client_answer_size;
     authenticated_ = true;
     timer_.cancel();
@@ -252,7 +243,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Server& server_;
   Socket socket_;
   asio::steady_timer timer_;
-  std::array<unsigned char, nonce_size> server_nonce_{};
+  Nonce server_nonce_{};
   bool authenticated_ = false;
   bool writing_ = false;
   bool draining_ = false;
@@ -332,6 +323,8 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
   if (options_.listen.empty()) throw std::invalid_argument("no address to listen on");
   for (const auto& a : options_.listen) {
     Address addr = parse_address(a);
+    if (addr.type == Address::Type::tls)
+      throw std::invalid_argument("this server has no TLS listener: " + a);
     if (addr.type == Address::Type::unix_socket) {
       // A socket file no one answers on is stale: replace it. A live one is an error.
       struct stat st {};

@@ -3,6 +3,10 @@
 #include <mpshare/detail/protocol.hpp>
 #include <sstream>
 
+#include "protocol/address.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/handshake.hpp"
+
 using namespace mpshare;
 using namespace mpshare::detail;
 
@@ -82,6 +86,38 @@ TEST_CASE("protocol: handshake MACs are HMAC-SHA-256 over label and both nonces"
   CHECK_FALSE(mac_equal(c.data(), s.data()));
 }
 
+TEST_CASE("protocol: the handshake's three messages, byte for byte", "[protocol]") {
+  Nonce sn, cn;
+  sn.fill(0x01);
+  cn.fill(0x02);
+  std::string hello = server_hello(sn);
+  CHECK(hello == bytes({'M', 'P', 'S', 'H', 1, 0, 0, 0}) + std::string(32, '\x01'));
+  CHECK(read_server_hello(hello) == sn);
+  CHECK_THROWS_AS(read_server_hello("HTTP" + hello.substr(4)), ProtocolError);
+  CHECK_THROWS_AS(read_server_hello(hello.substr(0, 4) + bytes({2, 0}) + hello.substr(6)),
+                  ProtocolError);
+
+  std::string answer = client_answer("secret", sn, cn);
+  REQUIRE(answer.size() == client_answer_size);
+  CHECK(answer.substr(0, 32) == std::string(32, '\x02'));
+  CHECK(hex(reinterpret_cast<const unsigned char*>(answer.data()) + 32, 32) ==
+        "b868a4e99738d20b425d67451869086e55cac495c60b8b00189544dbf7ccfba9");
+
+  ServerVerdict ok = server_verdict("secret", sn, answer);
+  CHECK(ok.accepted);
+  CHECK(ok.bytes.substr(0, 8) == std::string(8, '\0'));
+  CHECK(hex(reinterpret_cast<const unsigned char*>(ok.bytes.data()) + 8, 32) ==
+        "372a51eb78f75aaee9115c4f02f5487ea7d2a52451d876a2dcb1527ff3b9352c");
+  CHECK_NOTHROW(check_server_verdict("secret", sn, cn, ok.bytes));
+  CHECK_THROWS_AS(check_server_verdict("other", sn, cn, ok.bytes), AuthError);
+
+  ServerVerdict refused = server_verdict("other", sn, answer);
+  CHECK_FALSE(refused.accepted);
+  CHECK(refused.bytes == bytes({4}) + std::string(server_verdict_size - 1, '\0'));
+  CHECK_THROWS_AS(check_server_verdict("secret", sn, cn, refused.bytes), AuthError);
+  CHECK_FALSE(server_verdict("secret", sn, answer.substr(1)).accepted);
+}
+
 TEST_CASE("codec: the encoding is Cereal's portable binary, both ways", "[protocol]") {
   using Value = std::tuple<std::string, std::vector<std::int32_t>, std::map<std::string, double>,
                            std::optional<std::uint16_t>, bool>;
@@ -105,6 +141,10 @@ TEST_CASE("protocol: addresses parse", "[protocol]") {
   CHECK(t.type == Address::Type::tcp);
   CHECK(t.host == "::1");
   CHECK(t.port == 7878);
+  auto s = parse_address("tls://hub.example:7879");
+  CHECK(s.type == Address::Type::tls);
+  CHECK(s.host == "hub.example");
+  CHECK(s.port == 7879);
   CHECK_THROWS_AS(parse_address("tcp://host"), std::invalid_argument);
   CHECK_THROWS_AS(parse_address("tcp://host:99999"), std::invalid_argument);
   CHECK_THROWS_AS(parse_address("http://x"), std::invalid_argument);

@@ -13,6 +13,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "protocol/address.hpp"
+#include "protocol/frame.hpp"
+#include "protocol/handshake.hpp"
+
 namespace mpshare::test {
 
 class RawClient {
@@ -67,12 +71,7 @@ class RawClient {
   bool handshake(const std::string& key) {
     auto hello = read(detail::server_hello_size);
     if (!hello) return false;
-    const auto* sn = reinterpret_cast<const unsigned char*>(hello->data() + 8);
-    unsigned char answer[detail::client_answer_size];
-    detail::random_bytes(answer, detail::nonce_size);
-    auto mac = detail::handshake_mac(key, "mpshare-client", sn, answer);
-    std::memcpy(answer + detail::nonce_size, mac.data(), detail::mac_size);
-    send(std::string(reinterpret_cast<char*>(answer), sizeof answer));
+    send(detail::client_answer(key, detail::read_server_hello(*hello), detail::random_nonce()));
     auto verdict = read(detail::server_verdict_size);
     return verdict && (*verdict)[0] == 0;
   }

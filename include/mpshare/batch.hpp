@@ -157,23 +157,8 @@ class Batch {
     std::string frames = std::move(frames_);
     count_ = 0;
     frames_.clear();
-    detail::ClientCore& core = *core_;
-    detail::Connection& c = core.connection();
-    std::string& out = detail::ClientCore::request_buffer(c);
-    // Request ids are this connection's, given now: the batch may have been
-    // filled before a fork, or before this thread's connection existed.
-    const std::uint64_t first = detail::ClientCore::next_request(c);
-    std::uint64_t id = first;
-    for (std::size_t at = 0; at < frames.size(); ++id) {
-      detail::FrameHeader h = detail::read_header(frames.data() + at);
-      h.request = id;
-      detail::write_header(h, frames.data() + at);
-      at += detail::FrameHeader::size + h.length;
-      if (at < frames.size()) detail::ClientCore::next_request(c);
-    }
-    out.swap(frames);
-    core.exchange_many(c, first, detail::Deadline::after(core.options().call_timeout),
-                       replies->payloads, replies->replies);
+    core_->exchange_batch(std::move(frames), detail::Deadline::after(core_->options().call_timeout),
+                          replies->payloads, replies->replies);
     replies->ran = true;
   }
 

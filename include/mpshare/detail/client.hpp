@@ -130,14 +130,15 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
     std::uint16_t status = 0;
     std::size_t offset = 0, length = 0;
   };
-  // Pipelined exchange: sends every request frame in c's buffer (ids
-  // `first` .. the last next_request(c), any number) in one write, then
-  // reads all their replies, in whatever order the server answers. Reply i
-  // (for request first + i) goes to replies[i], its payload appended to
-  // `payloads`. Per-request errors are statuses, not exceptions; a lost
-  // connection, a timeout or a stray reply throws (the connection is closed).
-  void exchange_many(Connection& c, std::uint64_t first, Deadline deadline, std::string& payloads,
-                     std::vector<Reply>& replies);
+  // Pipelined exchange on this thread's connection: `frames` holds any
+  // number of request frames (their request ids are replaced by fresh ones
+  // of the connection); sends them in one write, then reads all their
+  // replies, in whatever order the server answers. Reply i (for frame i)
+  // goes to replies[i], its payload appended to `payloads`. Per-request
+  // errors are statuses, not exceptions; a lost connection, a timeout or a
+  // stray reply throws (the connection is closed).
+  void exchange_batch(std::string frames, Deadline deadline, std::string& payloads,
+                      std::vector<Reply>& replies);
 
  private:
   std::uint64_t id_;

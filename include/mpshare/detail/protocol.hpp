@@ -1,6 +1,8 @@
-// The wire format shared by server and proxies: frame header, object kinds,
-// the op structs generated from ops.def, and the handshake constants.
-// No sockets here. docs/PROTOCOL.md specifies every byte.
+// What the public proxy templates need of the wire: object kinds, the op
+// structs generated from ops.def, the messages they carry, and building a
+// frame around an encoded payload. The frame layout, the handshake and
+// address parsing are private (protocol/). docs/PROTOCOL.md specifies every
+// byte.
 #pragma once
 
 #include <array>
@@ -210,77 +212,27 @@ namespace op {
 // Name of an op code, or nullptr when unknown.
 const char* op_name(std::uint16_t code) noexcept;
 
-// Frame header: 24 bytes, little-endian.
-//   u32 length   payload bytes following the header
-//   u16 op       request: op code; reply: status (Errc, 0 = ok)
-//   u16 flags    bit 0: reply
-//   u64 request  request id, echoed in the reply
-//   u64 object   object id (0 for manager ops), echoed in the reply
-struct FrameHeader {
-  std::uint32_t length = 0;
-  std::uint16_t op = 0;
-  std::uint16_t flags = 0;
-  std::uint64_t request = 0;
-  std::uint64_t object = 0;
-
-  static constexpr std::size_t size = 24;
-  static constexpr std::uint16_t reply_flag = 1;
-
-  bool is_reply() const { return (flags & reply_flag) != 0; }
-  bool operator==(const FrameHeader&) const = default;
-};
-
-void write_header(const FrameHeader& h, char* out) noexcept;
-FrameHeader read_header(const char* in) noexcept;
-
 // Throws the typed error of a failed reply: `status` is its Errc, `payload`
 // the encoded message.
 [[noreturn]] void throw_reply_error(std::uint16_t status, std::string_view payload);
 
-// Limits and handshake constants.
+// Largest frame accepted by default.
 inline constexpr std::uint32_t default_max_frame = 256u * 1024 * 1024;
-inline constexpr std::size_t nonce_size = 32;
-inline constexpr std::size_t mac_size = 32;
-inline constexpr std::array<char, 4> magic = {'M', 'P', 'S', 'H'};
-inline constexpr std::uint16_t protocol_version = 1;
-// Server hello: magic(4) version(u16) reserved(u16) server_nonce(32) = 40 bytes.
-inline constexpr std::size_t server_hello_size = 8 + nonce_size;
-// Client answer: client_nonce(32) mac(32) = 64 bytes.
-inline constexpr std::size_t client_answer_size = nonce_size + mac_size;
-// Server verdict: status(u16) reserved(u16) pad(u32) mac(32) = 40 bytes.
-inline constexpr std::size_t server_verdict_size = 8 + mac_size;
 
-// HMAC-SHA-256(key, label || server_nonce || client_nonce). `label` is
-// "mpshare-client" for the client's proof, "mpshare-server" for the server's.
-std::array<unsigned char, mac_size> handshake_mac(std::string_view key, std::string_view label,
-                                                  const unsigned char* server_nonce,
-                                                  const unsigned char* client_nonce);
-// Constant-time comparison of two MACs.
-bool mac_equal(const unsigned char* a, const unsigned char* b) noexcept;
-// Cryptographically random bytes (OpenSSL); throws Error on failure.
-void random_bytes(unsigned char* out, std::size_t n);
+// Frame building: frame_begin reserves a header at the end of `out` and
+// returns where it starts; once the payload is appended after it,
+// frame_end fills the header in.
+std::size_t frame_begin(std::string& out);
+void frame_end(std::string& out, std::size_t start, std::uint16_t op_or_status, std::uint16_t flags,
+               std::uint64_t request, std::uint64_t object) noexcept;
 
-// A parsed listen/connect address: "unix:/path" or "tcp://host:port"
-// (IPv6 hosts in brackets). Throws std::invalid_argument.
-struct Address {
-  enum class Type { unix_socket, tcp } type = Type::unix_socket;
-  std::string path;  // unix
-  std::string host;  // tcp
-  std::uint16_t port = 0;
-};
-Address parse_address(const std::string& address);
-
-// Encodes a whole frame (header + payload archive of `args...`) into `out`,
-// appending. Returns nothing; the header's length is filled in.
+// Appends a whole frame (header + payload archive of `args...`) to `out`.
 template <class... A>
 void append_frame(std::string& out, std::uint16_t op_or_status, std::uint16_t flags,
                   std::uint64_t request, std::uint64_t object, const A&... args) {
-  const std::size_t start = out.size();
-  out.resize(start + FrameHeader::size);
+  const std::size_t start = frame_begin(out);
   encode_into(out, args...);
-  FrameHeader h{static_cast<std::uint32_t>(out.size() - start - FrameHeader::size), op_or_status,
-                flags, request, object};
-  write_header(h, out.data() + start);
+  frame_end(out, start, op_or_status, flags, request, object);
 }
 
 }  // namespace detail
