@@ -111,6 +111,7 @@ class Pipe {
     }
   }
   int write_fd() const { return fds_[1]; }
+  int read_fd() const { return fds_[0]; }
   // Reads exactly n bytes, or throws after `timeout`.
   std::string read(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     return read_until(n, false, timeout);

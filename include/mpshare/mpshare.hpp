@@ -8,6 +8,7 @@
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
+#include "mpshare/process.hpp"
 #include "mpshare/queue.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
