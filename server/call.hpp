@@ -26,7 +26,7 @@ class SessionBase {
   SessionId id() const { return id_; }
   bool closed() const { return closed_; }
   // Replies are appended here, then flush() starts writing them.
-  std::string& out() { return out_; }
+  virtual std::string& out() = 0;
   virtual void flush() = 0;
   // Writes what is queued, then closes.
   virtual void stop() = 0;
@@ -36,7 +36,6 @@ class SessionBase {
   virtual bool attach_fd(int /*fd*/) { return false; }
 
  protected:
-  std::string out_;
   bool closed_ = false;
 
  private:

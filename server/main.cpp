@@ -1,4 +1,4 @@
-// mpshare-server: hosts shared objects for clients on Unix and TCP sockets.
+// mpshare-server: hosts shared objects for clients on Unix, TCP and TLS sockets.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -18,11 +18,19 @@ Hosts mpshare objects (Dict, List, Queue, Lock, ...) for client processes.
 
 options:
   --listen ADDR        listen on ADDR; repeatable. ADDR is unix:/path/to.sock
-                       (created with mode 0600) or tcp://host:port (port 0
-                       picks a free port). Default: tcp://127.0.0.1:7878
+                       (created with mode 0600), tcp://host:port or
+                       tls://host:port (port 0 picks a free port).
+                       Default: tcp://127.0.0.1:7878
   --authkey-file FILE  the shared key; clients must prove they know it
                        (mutual HMAC-SHA-256). Make one with:
                          head -c 32 /dev/urandom > FILE && chmod 600 FILE
+  --tls-cert FILE      certificate chain (PEM) of tls:// listeners
+  --tls-key FILE       its private key (PEM)
+  --tls-client-ca FILE require client certificates signed by this CA (PEM)
+                       on tls:// listeners; the key handshake still runs
+  --handshake-timeout-ms N
+                       drop a connection that has not authenticated (TLS
+                       handshake included) within N ms (default 5000)
   --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
   --spin-us N          low-latency mode: poll without sleeping for N
                        microseconds after activity (default 0: off)
@@ -65,6 +73,16 @@ int main(int argc, char** argv) {
         options.listen.push_back(value());
       } else if (arg == "--authkey-file") {
         keyfile = value();
+      } else if (arg == "--tls-cert") {
+        options.tls.cert_file = value();
+      } else if (arg == "--tls-key") {
+        options.tls.key_file = value();
+      } else if (arg == "--tls-client-ca") {
+        options.tls.client_ca_file = value();
+      } else if (arg == "--handshake-timeout-ms") {
+        auto v = std::stoll(value());
+        if (v <= 0) die("--handshake-timeout-ms must be positive");
+        options.handshake_timeout = std::chrono::milliseconds(v);
       } else if (arg == "--max-frame") {
         auto v = std::stoull(value());
         if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");

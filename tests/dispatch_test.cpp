@@ -18,12 +18,16 @@ namespace {
 class BufferSession final : public server::SessionBase {
  public:
   using SessionBase::SessionBase;
+  std::string& out() override { return out_; }
   void flush() override {}
   void stop() override { stopped = true; }
   void close() { closed_ = true; }
   // Everything replied since the last call.
   std::string take() { return std::exchange(out_, {}); }
   bool stopped = false;
+
+ private:
+  std::string out_;
 };
 
 std::string bytes(std::initializer_list<int> v) {

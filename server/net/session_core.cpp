@@ -1,0 +1,109 @@
+#include "session_core.hpp"
+
+#include "../dispatch.hpp"
+#include "../log.hpp"
+#include "sessions.hpp"
+
+namespace mpshare::server {
+
+using detail::FrameHeader;
+
+SessionCore::SessionCore(const NetContext& net)
+    : SessionBase(net.sessions.next_id()), net_(net), handshake_(net.options.key), timer_(net.io) {}
+
+void SessionCore::arm_handshake_timer() {
+  timer_.expires_after(net_.options.handshake_timeout);
+  timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+    if (ec || self->authenticated_) return;
+    log(LogLevel::warn, self->tag() + ": handshake timed out");
+    self->close();
+  });
+}
+
+void SessionCore::greet() {
+  handshake_.hello(queue_.buffer());
+  flush();
+}
+
+void SessionCore::received(std::size_t n) {
+  reader_.commit(n);
+  if (authenticated_ || authenticate()) process();
+  flush();
+}
+
+// True once authenticated; false while the answer is incomplete or after
+// refusing it.
+bool SessionCore::authenticate() {
+  const std::size_t size = ServerHandshake::answer_size;
+  std::string_view in = reader_.unread();
+  if (in.size() < size) return false;
+  if (!handshake_.answer(in.substr(0, size), queue_.buffer())) {
+    log(LogLevel::warn, tag() + ": authentication failed");
+    stop();
+    return false;
+  }
+  reader_.consume(size);
+  authenticated_ = true;
+  timer_.cancel();
+  return true;
+}
+
+void SessionCore::process() {
+  const std::shared_ptr<SessionBase> self = shared_from_this();
+  const std::uint32_t max_frame = net_.options.max_frame;
+  FrameHeader h;
+  std::string_view payload;
+  while (!closed_ && !draining_) {
+    switch (reader_.next(max_frame, h, payload)) {
+      case FrameReader::Next::need_more:
+        return;
+      case FrameReader::Next::too_large: {
+        const std::string why = "frame of " + std::to_string(h.length) +
+                                " bytes exceeds the maximum " + std::to_string(max_frame);
+        log(LogLevel::warn, tag() + ": " + why);
+        append_error(queue_.buffer(), h, Errc::protocol_error, why);
+        return stop();  // the framing is lost
+      }
+      case FrameReader::Next::frame:
+        break;
+    }
+    if (h.is_reply()) {
+      log(LogLevel::warn, tag() + ": reply frame from a client");
+      append_error(queue_.buffer(), h, Errc::protocol_error, "clients send requests, not replies");
+      continue;
+    }
+    net_.dispatcher.dispatch(self, h, payload);
+  }
+}
+
+void SessionCore::flush() {
+  if (closed_ || writing_) return;
+  if (queue_.empty()) {
+    if (draining_) close();
+    return;
+  }
+  writing_ = true;
+  write(queue_.next());
+}
+
+void SessionCore::written(const asio::error_code& ec) {
+  writing_ = false;
+  queue_.written();
+  if (ec) return close();
+  flush();
+}
+
+void SessionCore::stop() {
+  draining_ = true;
+  flush();
+}
+
+void SessionCore::close() {
+  if (closed_) return;
+  closed_ = true;
+  close_transport();
+  timer_.cancel();
+  net_.sessions.closed(id());
+}
+
+}  // namespace mpshare::server

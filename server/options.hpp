@@ -1,0 +1,35 @@
+// How a Server is configured (mpshare-server's command line, or spawn).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpshare/detail/protocol.hpp"
+
+namespace mpshare::server {
+
+// Certificates of tls:// listeners, PEM files.
+struct TlsOptions {
+  std::string cert_file;       // the server's certificate chain
+  std::string key_file;        // its private key
+  std::string client_ca_file;  // when set, clients must present a certificate it signed
+};
+
+struct ServerOptions {
+  // "unix:/path", "tcp://host:port" or "tls://host:port" (port 0: any free port).
+  std::vector<std::string> listen;
+  std::string key;  // the shared authentication key (raw bytes)
+  std::uint32_t max_frame = detail::default_max_frame;
+  // A connection that has not authenticated by then (TLS handshake
+  // included) is dropped.
+  std::chrono::milliseconds handshake_timeout{5000};
+  TlsOptions tls;
+  // Low-latency mode: after activity, poll without sleeping this long.
+  std::chrono::microseconds spin{0};
+  int lifeline_fd = -1;        // stop when this descriptor reaches EOF (-1: none)
+  bool handle_signals = true;  // stop on SIGINT / SIGTERM
+};
+
+}  // namespace mpshare::server
