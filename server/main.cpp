@@ -1,4 +1,7 @@
 // mpshare-server: hosts shared objects for clients on Unix, TCP and TLS sockets.
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -6,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <utility>
 
 #include "log.hpp"
 #include "server.hpp"
@@ -31,6 +35,15 @@ options:
   --handshake-timeout-ms N
                        drop a connection that has not authenticated (TLS
                        handshake included) within N ms (default 5000)
+  --authkey-fd N       read the key from descriptor N until end of file
+                       (instead of --authkey-file)
+  --lifeline-fd N      stop when descriptor N reaches end of file (the
+                       process that started this one holds its other end)
+  --ready-fd N         once listening, write "ok" and each bound address,
+                       one a line, to descriptor N and close it; on failure
+                       write "error: WHY"
+  --remove-dir DIR     remove the (then empty) directory DIR on exit, after
+                       the socket files in it
   --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
   --spin-us N          low-latency mode: poll without sleeping for N
                        microseconds after activity (default 0: off)
@@ -49,6 +62,36 @@ std::string read_key(const std::string& path) {
   return key;
 }
 
+std::string read_key_fd(int fd) {
+  std::string key;
+  char buf[256];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      throw std::runtime_error("cannot read the auth key from descriptor " + std::to_string(fd) +
+                               ": " + std::strerror(errno));
+    if (n == 0) break;
+    key.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (key.empty()) throw std::runtime_error("auth key descriptor gave no key");
+  return key;
+}
+
+// Writes the whole report and closes `fd` (-1: nothing to do).
+void report(int fd, const std::string& text) {
+  if (fd < 0) return;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+}
+
 [[noreturn]] void die(const std::string& msg) {
   std::cerr << "mpshare-server: " << msg << "\n(see mpshare-server --help)\n";
   std::exit(2);
@@ -59,6 +102,8 @@ std::string read_key(const std::string& path) {
 int main(int argc, char** argv) {
   mpshare::server::ServerOptions options;
   std::string keyfile;
+  std::string remove_dir;
+  int key_fd = -1, ready_fd = -1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -83,6 +128,14 @@ int main(int argc, char** argv) {
         auto v = std::stoll(value());
         if (v <= 0) die("--handshake-timeout-ms must be positive");
         options.handshake_timeout = std::chrono::milliseconds(v);
+      } else if (arg == "--authkey-fd") {
+        key_fd = std::stoi(value());
+      } else if (arg == "--lifeline-fd") {
+        options.lifeline_fd = std::stoi(value());
+      } else if (arg == "--ready-fd") {
+        ready_fd = std::stoi(value());
+      } else if (arg == "--remove-dir") {
+        remove_dir = value();
       } else if (arg == "--max-frame") {
         auto v = std::stoull(value());
         if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");
@@ -100,17 +153,25 @@ int main(int argc, char** argv) {
       die(arg + ": value out of range");
     }
   }
-  if (keyfile.empty()) die("--authkey-file is required");
+  if (keyfile.empty() == (key_fd < 0)) die("one of --authkey-file and --authkey-fd is required");
   if (options.listen.empty()) options.listen.push_back("tcp://127.0.0.1:7878");
   std::signal(SIGPIPE, SIG_IGN);
+  int code = 0;
   try {
-    options.key = read_key(keyfile);
+    options.key = key_fd >= 0 ? read_key_fd(key_fd) : read_key(keyfile);
     mpshare::server::Server server(options);
-    for (const auto& a : server.addresses()) std::cout << "listening on " << a << std::endl;
+    std::string ok = "ok";
+    for (const auto& a : server.addresses()) {
+      std::cout << "listening on " << a << std::endl;
+      ok += "\n" + a;
+    }
+    report(std::exchange(ready_fd, -1), ok);
     server.run();
   } catch (const std::exception& e) {
     std::cerr << "mpshare-server: " << e.what() << "\n";
-    return 1;
+    report(ready_fd, std::string("error: ") + e.what());
+    code = 1;
   }
-  return 0;
+  if (!remove_dir.empty()) ::rmdir(remove_dir.c_str());
+  return code;
 }

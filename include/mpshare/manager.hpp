@@ -27,8 +27,13 @@
 
 namespace mpshare {
 
+// How Manager::spawn starts its private server. Copyable value.
 struct SpawnOptions {
   ConnectOptions connect;
+  // The mpshare-server program to run. Empty: $MPSHARE_SERVER if set, else
+  // the installed program, else the one in the build tree that built this
+  // library. A missing program is an Error naming every place looked.
+  std::string server_program;
   // Also listen on TCP (e.g. "tcp://127.0.0.1:0") so remote workers can connect.
   std::vector<std::string> extra_listen;
   // Server low-latency mode: poll this long after activity before sleeping.
