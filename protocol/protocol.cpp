@@ -1,41 +1,43 @@
 #include "mpshare/detail/protocol.hpp"
 
+#include <iterator>
+
 namespace mpshare {
 
 namespace {
+
+// Indexed by Errc: its message, and how a reply with it is thrown.
+template <class E>
+[[noreturn]] void raise(const std::string& what) {
+  throw E(what);
+}
+struct ErrcInfo {
+  const char* message;
+  void (*raise)(const std::string&);
+};
+constexpr ErrcInfo errc_info[] = {
+    {"success", &raise<RemoteError>},
+    {"key not found", &raise<KeyError>},
+    {"index out of range", &raise<IndexError>},
+    {"type mismatch", &raise<TypeMismatch>},
+    {"authentication failed", &raise<AuthError>},
+    {"connection lost", &raise<ConnectionLost>},
+    {"timed out", &raise<Timeout>},
+    {"broken barrier", &raise<BrokenBarrier>},
+    {"protocol error", &raise<ProtocolError>},
+    {"remote error", &raise<RemoteError>},
+    {"invalid value", &raise<ValueError>},
+    {"invalid state", &raise<StateError>},
+    {"no such object", &raise<NoSuchObject>},
+};
+static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::no_such_object) + 1);
 
 class Category : public std::error_category {
  public:
   const char* name() const noexcept override { return "mpshare"; }
   std::string message(int ev) const override {
-    switch (static_cast<Errc>(ev)) {
-      case Errc::ok:
-        return "success";
-      case Errc::key_error:
-        return "key not found";
-      case Errc::index_error:
-        return "index out of range";
-      case Errc::type_mismatch:
-        return "type mismatch";
-      case Errc::auth_error:
-        return "authentication failed";
-      case Errc::connection_lost:
-        return "connection lost";
-      case Errc::timeout:
-        return "timed out";
-      case Errc::broken_barrier:
-        return "broken barrier";
-      case Errc::protocol_error:
-        return "protocol error";
-      case Errc::remote_error:
-        return "remote error";
-      case Errc::value_error:
-        return "invalid value";
-      case Errc::state_error:
-        return "invalid state";
-      case Errc::no_such_object:
-        return "no such object";
-    }
+    if (ev >= 0 && static_cast<std::size_t>(ev) < std::size(errc_info))
+      return errc_info[ev].message;
     return "unknown mpshare error " + std::to_string(ev);
   }
 };
@@ -52,33 +54,8 @@ std::error_code make_error_code(Errc e) noexcept {
 }
 
 void throw_error(Errc code, const std::string& what) {
-  switch (code) {
-    case Errc::key_error:
-      throw KeyError(what);
-    case Errc::index_error:
-      throw IndexError(what);
-    case Errc::type_mismatch:
-      throw TypeMismatch(what);
-    case Errc::auth_error:
-      throw AuthError(what);
-    case Errc::connection_lost:
-      throw ConnectionLost(what);
-    case Errc::timeout:
-      throw Timeout(what);
-    case Errc::broken_barrier:
-      throw BrokenBarrier(what);
-    case Errc::protocol_error:
-      throw ProtocolError(what);
-    case Errc::value_error:
-      throw ValueError(what);
-    case Errc::state_error:
-      throw StateError(what);
-    case Errc::no_such_object:
-      throw NoSuchObject(what);
-    case Errc::ok:
-    case Errc::remote_error:
-      break;
-  }
+  const auto i = static_cast<std::size_t>(code);
+  if (i < std::size(errc_info)) errc_info[i].raise(what);
   throw RemoteError(what);
 }
 
