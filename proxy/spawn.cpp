@@ -156,6 +156,12 @@ std::vector<std::string> server_arguments(const std::string& program, const std:
               {"--authkey-fd", std::to_string(child_key_fd), "--lifeline-fd",
                std::to_string(child_lifeline_fd), "--ready-fd", std::to_string(child_ready_fd),
                "--max-frame", std::to_string(options.max_frame)});
+  const std::pair<const char*, const std::string*> tls[] = {
+      {"--tls-cert", &options.server_tls.cert_file},
+      {"--tls-key", &options.server_tls.key_file},
+      {"--tls-client-ca", &options.server_tls.client_ca_file}};
+  for (const auto& [flag, file] : tls)
+    if (!file->empty()) args.insert(args.end(), {flag, *file});
   if (options.server_spin.count() > 0)
     args.insert(args.end(), {"--spin-us", std::to_string(options.server_spin.count())});
   return args;

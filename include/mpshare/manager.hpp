@@ -34,8 +34,16 @@ struct SpawnOptions {
   // the installed program, else the one in the build tree that built this
   // library. A missing program is an Error naming every place looked.
   std::string server_program;
-  // Also listen on TCP (e.g. "tcp://127.0.0.1:0") so remote workers can connect.
+  // Also listen on TCP or TLS (e.g. "tcp://127.0.0.1:0", "tls://0.0.0.0:7879") so
+  // remote workers can connect.
   std::vector<std::string> extra_listen;
+  // Certificates (PEM files) of tls:// addresses in extra_listen. With a
+  // client CA, TLS clients must present a certificate it signed.
+  struct ServerTls {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;
+  } server_tls;
   // Server low-latency mode: poll this long after activity before sleeping.
   std::chrono::microseconds server_spin{0};
   std::uint32_t max_frame = detail::default_max_frame;

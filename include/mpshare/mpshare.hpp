@@ -4,6 +4,7 @@
 #include "mpshare/array.hpp"
 #include "mpshare/batch.hpp"
 #include "mpshare/codec.hpp"
+#include "mpshare/connect.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"

@@ -1,7 +1,8 @@
-// The client core: one per Manager (and per server address a process talks
-// to). Thread-safe: every thread uses its own connection, opened lazily and
-// authenticated once; a call writes and reads on the calling thread. After
-// fork() the child opens new connections and never touches its parent's.
+// The client core the proxy templates call through: one per Manager (and
+// per server address a process talks to). Thread-safe: every thread uses
+// its own connection, opened lazily and authenticated once; a call writes
+// and reads on the calling thread. After fork() the child opens new
+// connections and never touches its parent's.
 #pragma once
 
 #include <chrono>
@@ -13,42 +14,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "mpshare/connect.hpp"
 #include "mpshare/detail/protocol.hpp"
 
-namespace mpshare {
-
-// The shared secret both ends prove they know. Copyable value.
-class AuthKey {
- public:
-  AuthKey() = default;
-  static AuthKey random();                            // 32 random bytes
-  static AuthKey from_file(const std::string& path);  // whole file (trailing newline kept)
-  static AuthKey from_string(std::string bytes) {
-    AuthKey k;
-    k.bytes_ = std::move(bytes);
-    return k;
-  }
-  const std::string& bytes() const { return bytes_; }
-  bool operator==(const AuthKey&) const = default;
-
- private:
-  std::string bytes_;
-};
-
-// How a client talks to a server. Copyable value.
-struct ConnectOptions {
-  // Deadline for one non-blocking call (blocking calls: their own wait plus this).
-  std::chrono::milliseconds call_timeout{30000};
-  std::chrono::milliseconds connect_timeout{5000};
-  // Low-latency mode: spin on a reply this long before blocking.
-  std::chrono::microseconds spin{0};
-  // Map Value/Array shared memory when the server is local (else use RPC).
-  bool map_shared_memory = true;
-  // Largest reply accepted.
-  std::uint32_t max_frame = detail::default_max_frame;
-};
-
-namespace detail {
+namespace mpshare::detail {
 
 class Connection;
 
@@ -164,5 +133,4 @@ R ClientCore::decode_reply(std::string_view payload) {
   return decode<R>(payload);
 }
 
-}  // namespace detail
-}  // namespace mpshare
+}  // namespace mpshare::detail

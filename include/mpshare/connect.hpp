@@ -1,0 +1,63 @@
+// How a client reaches a server and proves it may: the shared key, and the
+// options of a connection (deadlines, low-latency spin, shared memory,
+// TLS). Addresses are "unix:/path", "tcp://host:port" or "tls://host:port"
+// (IPv6 hosts in brackets).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "mpshare/detail/protocol.hpp"
+
+namespace mpshare {
+
+// The shared secret both ends prove they know. Copyable value.
+class AuthKey {
+ public:
+  AuthKey() = default;
+  static AuthKey random();                            // 32 random bytes
+  static AuthKey from_file(const std::string& path);  // whole file (trailing newline kept)
+  static AuthKey from_string(std::string bytes) {
+    AuthKey k;
+    k.bytes_ = std::move(bytes);
+    return k;
+  }
+  const std::string& bytes() const { return bytes_; }
+  bool operator==(const AuthKey&) const = default;
+
+ private:
+  std::string bytes_;
+};
+
+// TLS of tls:// addresses (OpenSSL). The key handshake still runs inside
+// TLS. Copyable value.
+struct TlsOptions {
+  // CA certificates (PEM) that sign the server's; empty: the system's.
+  std::string ca_file;
+  // A client certificate chain and its private key (PEM), for servers that
+  // require one (mpshare-server --tls-client-ca).
+  std::string cert_file;
+  std::string key_file;
+  // The server's certificate must name the address's host (or server_name).
+  bool verify_name = true;
+  // The name to verify and to send as SNI instead of the address's host.
+  std::string server_name;
+};
+
+// How a client talks to a server. Copyable value.
+struct ConnectOptions {
+  // Deadline for one non-blocking call (blocking calls: their own wait plus this).
+  std::chrono::milliseconds call_timeout{30000};
+  // Deadline for connecting and authenticating (TLS handshake included).
+  std::chrono::milliseconds connect_timeout{5000};
+  // Low-latency mode: spin on a reply this long before blocking.
+  std::chrono::microseconds spin{0};
+  // Map Value/Array shared memory when the server is local (else use RPC).
+  bool map_shared_memory = true;
+  // Largest reply accepted.
+  std::uint32_t max_frame = detail::default_max_frame;
+  TlsOptions tls;
+};
+
+}  // namespace mpshare
