@@ -63,32 +63,11 @@ std::string_view kind_name(Kind k) noexcept {
   switch (k) {
     case Kind::none:
       return "none";
-    case Kind::dict:
-      return "dict";
-    case Kind::list:
-      return "list";
-    case Kind::queue:
-      return "queue";
-    case Kind::joinable_queue:
-      return "joinable_queue";
-    case Kind::lock:
-      return "lock";
-    case Kind::rlock:
-      return "rlock";
-    case Kind::condition:
-      return "condition";
-    case Kind::semaphore:
-      return "semaphore";
-    case Kind::bounded_semaphore:
-      return "bounded_semaphore";
-    case Kind::event:
-      return "event";
-    case Kind::barrier:
-      return "barrier";
-    case Kind::value:
-      return "value";
-    case Kind::array:
-      return "array";
+#define MPSHARE_KIND(name, code, family) \
+  case Kind::name:                       \
+    return #name;
+#include "mpshare/detail/kinds.def"
+#undef MPSHARE_KIND
   }
   return "unknown";
 }

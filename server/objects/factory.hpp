@@ -1,4 +1,6 @@
-// One constructor per kind, defined in that kind's file.
+// The factories of kinds.def: make_<family> is defined in that family's
+// file under server/objects/ and makes every kind of the family
+// (req.kind tells which). Throws ValueError for bad params.
 #pragma once
 
 #include <memory>
@@ -7,17 +9,9 @@
 
 namespace mpshare::server {
 
-std::unique_ptr<Object> make_dict(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_list(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_value(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_array(const ObjectContext& cx, const OpenRequest& req);
-// Queue and JoinableQueue (req.kind tells which).
-std::unique_ptr<Object> make_queue(const ObjectContext& cx, const OpenRequest& req);
-// Lock and RLock; Semaphore and BoundedSemaphore (req.kind tells which).
-std::unique_ptr<Object> make_lock(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_condition(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_semaphore(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_event(const ObjectContext& cx, const OpenRequest& req);
-std::unique_ptr<Object> make_barrier(const ObjectContext& cx, const OpenRequest& req);
+#define MPSHARE_KIND(name, code, family) \
+  std::unique_ptr<Object> make_##family(const ObjectContext& cx, const OpenRequest& req);
+#include "mpshare/detail/kinds.def"
+#undef MPSHARE_KIND
 
 }  // namespace mpshare::server

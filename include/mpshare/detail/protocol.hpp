@@ -19,22 +19,12 @@
 
 namespace mpshare {
 
-// Kinds of shared objects. Values are fixed on the wire.
+// Kinds of shared objects (kinds.def). Values are fixed on the wire.
 enum class Kind : std::uint8_t {
   none = 0,
-  dict = 1,
-  list = 2,
-  queue = 3,
-  joinable_queue = 4,
-  lock = 5,
-  rlock = 6,
-  condition = 7,
-  semaphore = 8,
-  bounded_semaphore = 9,
-  event = 10,
-  barrier = 11,
-  value = 12,
-  array = 13,
+#define MPSHARE_KIND(name, code, family) name = code,
+#include "mpshare/detail/kinds.def"
+#undef MPSHARE_KIND
 };
 
 std::string_view kind_name(Kind k) noexcept;
@@ -73,23 +63,15 @@ constexpr std::uint32_t kind_bit(Kind k) {
   return 1u << static_cast<unsigned>(k);
 }
 
-// Bit mask of kinds an op applies to.
+// Bit mask of kinds an op applies to: KindMask::dict, KindMask::queue, ...
 struct KindMask {
   static constexpr std::uint32_t bit(Kind k) { return kind_bit(k); }
   static constexpr std::uint32_t none = 0;
-  static constexpr std::uint32_t dict = kind_bit(Kind::dict);
-  static constexpr std::uint32_t list = kind_bit(Kind::list);
-  static constexpr std::uint32_t queue = kind_bit(Kind::queue);
-  static constexpr std::uint32_t joinable_queue = kind_bit(Kind::joinable_queue);
-  static constexpr std::uint32_t lock = kind_bit(Kind::lock);
-  static constexpr std::uint32_t rlock = kind_bit(Kind::rlock);
-  static constexpr std::uint32_t condition = kind_bit(Kind::condition);
-  static constexpr std::uint32_t semaphore = kind_bit(Kind::semaphore);
-  static constexpr std::uint32_t bounded_semaphore = kind_bit(Kind::bounded_semaphore);
-  static constexpr std::uint32_t event = kind_bit(Kind::event);
-  static constexpr std::uint32_t barrier = kind_bit(Kind::barrier);
-  static constexpr std::uint32_t value = kind_bit(Kind::value);
-  static constexpr std::uint32_t array = kind_bit(Kind::array);
+#define MPSHARE_KIND(name, code, family)                              \
+  static_assert((code) > 0 && (code) < 32, "kind code out of range"); \
+  static constexpr std::uint32_t name = kind_bit(Kind::name);
+#include "mpshare/detail/kinds.def"
+#undef MPSHARE_KIND
 };
 
 using BytesList = std::vector<Bytes>;
