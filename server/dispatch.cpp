@@ -16,6 +16,14 @@ void append_error(std::string& out, const detail::FrameHeader& h, Errc code,
                        h.request, h.object, msg);
 }
 
+Registry& Call::registry() const {
+  return dispatcher_.registry();
+}
+
+void Call::request_stop() const {
+  dispatcher_.request_stop();
+}
+
 namespace {
 
 using Invoke = void (*)(Call&, std::string_view payload, std::string& out);

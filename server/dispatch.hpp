@@ -41,11 +41,4 @@ class Dispatcher {
   std::function<void()> stop_;
 };
 
-inline Registry& Call::registry() const {
-  return dispatcher_.registry();
-}
-inline void Call::request_stop() const {
-  dispatcher_.request_stop();
-}
-
 }  // namespace mpshare::server

@@ -267,3 +267,15 @@ TEST_CASE("mpshare-server --help documents its options", "[server]") {
   for (const char* opt : {"--listen", "--authkey-file", "--max-frame", "--log-level"})
     CHECK(text.find(opt) != std::string::npos);
 }
+
+TEST_CASE("server: a tls:// listener needs a certificate and a key that load", "[server][tls]") {
+  server::ServerOptions o;
+  o.key = "k";
+  o.handle_signals = false;
+  o.listen = {"tls://127.0.0.1:0"};
+  CHECK_THROWS_WITH(server::Server(o),
+                    Catch::Contains("--tls-cert") && Catch::Contains("--tls-key"));
+  o.tls.cert_file = "/nonexistent/server.pem";
+  o.tls.key_file = "/nonexistent/server.key";
+  CHECK_THROWS_WITH(server::Server(o), Catch::Contains("--tls-cert /nonexistent/server.pem"));
+}

@@ -1,5 +1,4 @@
 // Manager-level ops: ping, open, remove, objects, shutdown.
-#include "../dispatch.hpp"
 #include "../handlers.hpp"
 #include "../registry.hpp"
 
