@@ -29,8 +29,9 @@ constexpr ErrcInfo errc_info[] = {
     {"invalid value", &raise<ValueError>},
     {"invalid state", &raise<StateError>},
     {"no such object", &raise<NoSuchObject>},
+    {"end of file", &raise<EOFError>},
 };
-static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::no_such_object) + 1);
+static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::eof_error) + 1);
 
 class Category : public std::error_category {
  public:

@@ -25,6 +25,7 @@ enum class Errc : std::uint16_t {
   value_error = 10,     // bad argument value (negative timeout, over-release, ...)
   state_error = 11,     // operation not valid in the object's state (release unowned lock)
   no_such_object = 12,  // object id or name unknown (removed)
+  eof_error = 13,       // the peer is closed and everything it sent was read
 };
 
 const std::error_category& error_category() noexcept;
@@ -55,6 +56,7 @@ MPSHARE_DEFINE_ERROR(RemoteError, remote_error)
 MPSHARE_DEFINE_ERROR(ValueError, value_error)
 MPSHARE_DEFINE_ERROR(StateError, state_error)
 MPSHARE_DEFINE_ERROR(NoSuchObject, no_such_object)
+MPSHARE_DEFINE_ERROR(EOFError, eof_error)
 
 #undef MPSHARE_DEFINE_ERROR
 

@@ -9,6 +9,7 @@
 #include "mpshare/errors.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
+#include "mpshare/pipe.hpp"
 #include "mpshare/process.hpp"
 #include "mpshare/queue.hpp"
 #include "mpshare/sync.hpp"

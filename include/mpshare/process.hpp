@@ -71,9 +71,11 @@ class ConnectionBase;  // pipe.hpp
 
 namespace detail {
 
-// Pipe ends given to a child: closed in the parent after the fork; in the
-// child, the end's peer held by this process is closed (pipe.cpp).
+// Pipe ends given to a child (pipe.cpp): closed in the parent after the
+// fork; in the child, each end is marked, then the peers held by this
+// process that were not given too are closed.
 void close_handed_off(ConnectionBase& end) noexcept;
+void mark_handed_off(ConnectionBase& end) noexcept;
 void close_peer_in_child(ConnectionBase& end) noexcept;
 
 template <class A>
@@ -99,6 +101,7 @@ class ProcessTargetOf final : public ProcessTarget {
     std::apply([this](A&... a) { std::invoke(std::move(f_), std::move(a)...); }, args_);
   }
   void after_fork_in_child() noexcept override {
+    std::apply([](A&... a) { (mark(a), ...); }, args_);
     std::apply([](A&... a) { (close_peer(a), ...); }, args_);
   }
   void after_fork_in_parent() noexcept override {
@@ -106,6 +109,10 @@ class ProcessTargetOf final : public ProcessTarget {
   }
 
  private:
+  template <class X>
+  static void mark(X& x) noexcept {
+    if constexpr (is_pipe_end<X>) mark_handed_off(x);
+  }
   template <class X>
   static void close_peer(X& x) noexcept {
     if constexpr (is_pipe_end<X>) close_peer_in_child(x);
