@@ -54,8 +54,8 @@ struct PipeEnd {
     }
     if (cap - begin >= need) return;
     std::size_t n = std::max({need, cap * 2, std::size_t{64} * 1024});
-    auto nb = std::make_unique<char[]>(n);
-    std::memcpy(nb.get(), buf.get() + begin, end - begin);
+    std::unique_ptr<char[]> nb(new char[n]);  // not zeroed: filled by read()
+    if (end > begin) std::memcpy(nb.get(), buf.get() + begin, end - begin);
     buf = std::move(nb);
     end -= begin;
     begin = 0;
@@ -134,7 +134,9 @@ struct PipeEnd {
   }
 };
 
-void PipeEndDeleter::operator()(PipeEnd* end) const noexcept { delete end; }
+void PipeEndDeleter::operator()(PipeEnd* end) const noexcept {
+  delete end;
+}
 
 std::pair<PipeEndPtr, PipeEndPtr> make_pipe_ends(bool duplex, std::size_t max) {
   int fds[2];
