@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "poll_wait.hpp"
+
 namespace mpshare {
 
 namespace detail {
@@ -104,25 +106,6 @@ struct PipeEnd {
     }
   }
 
-  // Waits up to `ms` (negative: no limit) for the descriptor to be
-  // readable; false on timeout.
-  bool wait_readable(std::chrono::milliseconds timeout) const {
-    const auto until = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int ms = -1;
-      if (timeout.count() >= 0) {
-        auto left =
-            std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
-      }
-      pollfd p{fd, POLLIN, 0};
-      int r = ::poll(&p, 1, ms);
-      if (r > 0) return true;
-      if (r == 0 && ms >= 0 && std::chrono::steady_clock::now() >= until) return false;
-      if (r < 0 && errno != EINTR) throw StateError(std::string("poll: ") + std::strerror(errno));
-    }
-  }
-
   bool message_ready() const {
     if (eof) return true;
     if (buffered() <= skip || buffered() - skip < 8) return false;
@@ -185,19 +168,7 @@ std::vector<ConnectionBase*> wait_ms(std::initializer_list<ConnectionBase*> ends
     fds.push_back({c->end_->fd, POLLIN, 0});
   }
   if (!ready.empty()) return ready;
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int ms = -1;
-    if (timeout.count() >= 0) {
-      auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
-    }
-    int r = ::poll(fds.data(), fds.size(), ms);
-    if (r > 0) break;
-    if (r == 0 && ms >= 0 && std::chrono::steady_clock::now() >= until) return ready;
-    if (r < 0 && errno != EINTR) throw StateError(std::string("poll: ") + std::strerror(errno));
-  }
+  if (!poll_until_ready(fds.data(), fds.size(), timeout)) return ready;
   std::size_t i = 0;
   for (ConnectionBase* c : ends)
     if (fds[i++].revents != 0) ready.push_back(c);
@@ -289,7 +260,8 @@ std::optional<std::string_view> ConnectionBase::receive(std::chrono::millisecond
     if (timeout.count() >= 0) {
       auto left =
           std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      if (!e.wait_readable(std::max(left, std::chrono::milliseconds(0)))) return std::nullopt;
+      if (!detail::wait_readable(e.fd, std::max(left, std::chrono::milliseconds(0))))
+        return std::nullopt;
     }
     if (!e.fill()) e.eof = true;
   }
@@ -298,7 +270,7 @@ std::optional<std::string_view> ConnectionBase::receive(std::chrono::millisecond
 bool ConnectionBase::poll_for(std::chrono::milliseconds timeout) {
   check_receive();
   if (end_->message_ready()) return true;
-  return end_->wait_readable(std::max(timeout, std::chrono::milliseconds(0)));
+  return detail::wait_readable(end_->fd, std::max(timeout, std::chrono::milliseconds(0)));
 }
 
 }  // namespace mpshare

@@ -19,6 +19,8 @@
 #include <mutex>
 #include <typeinfo>
 
+#include "poll_wait.hpp"
+
 namespace mpshare {
 
 namespace detail {
@@ -101,25 +103,6 @@ void flush_streams() noexcept {
   } catch (...) {
   }
   std::fflush(nullptr);
-}
-
-// Waits for the pidfd to become readable; false after `timeout` (negative:
-// no limit).
-bool wait_readable(int fd, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int ms = -1;
-    if (timeout.count() >= 0) {
-      auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-      ms = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
-    }
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, ms);
-    if (r > 0) return true;
-    if (r == 0 && ms >= 0 && std::chrono::steady_clock::now() >= until) return false;
-    if (r < 0 && errno != EINTR) throw StateError(std::string("poll: ") + std::strerror(errno));
-  }
 }
 
 }  // namespace
@@ -241,13 +224,14 @@ void Process::start() {
 
 void Process::join() {
   if (!child_) throw StateError("can only join a started process");
-  while (!child_->reap()) wait_readable(child_->pidfd, std::chrono::milliseconds(-1));
+  while (!child_->reap()) detail::wait_readable(child_->pidfd, std::chrono::milliseconds(-1));
 }
 
 bool Process::join_for(std::chrono::milliseconds timeout) {
   if (!child_) throw StateError("can only join a started process");
   if (child_->reap()) return true;
-  if (!wait_readable(child_->pidfd, std::max(timeout, std::chrono::milliseconds(0)))) return false;
+  if (!detail::wait_readable(child_->pidfd, std::max(timeout, std::chrono::milliseconds(0))))
+    return false;
   return child_->reap();
 }
 
