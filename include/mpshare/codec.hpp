@@ -122,9 +122,10 @@ namespace detail {
 
 // Cereal's portable-binary format, read from a byte range with every size
 // checked before anything is allocated: a container or string may not
-// declare more elements than there are bytes left. (Cereal's own input
-// archive resizes to a peer-given size first.) Reads what
-// cereal::PortableBinaryOutputArchive writes, byte for byte.
+// declare more elements than the bytes left can hold (Cereal's own input
+// archive resizes to a peer-given size first), a bool is 0 or 1, a wire
+// enum is within its range. Reads what cereal::PortableBinaryOutputArchive
+// writes, byte for byte. Thread safety: one archive per thread.
 class CheckedInputArchive
     : public cereal::InputArchive<CheckedInputArchive, cereal::AllowEmptyClassElision> {
  public:
@@ -179,6 +180,145 @@ void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, cereal::BinaryData<T>& b
   ar.template loadBinary<sizeof(TT)>(bd.data, static_cast<std::streamsize>(bd.size));
 }
 
+// A bool is one byte, 0 or 1; any other byte is refused (it is no bool).
+inline void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, bool& b) {
+  std::uint8_t byte = 0;
+  ar.loadBinary<1>(&byte, 1);
+  if (byte > 1) throw cereal::Exception("byte " + std::to_string(byte) + " is not a bool");
+  b = byte != 0;
+}
+
+// Enums decoded from the wire with a known largest value (specialize
+// EnumLimit<E>::max) refuse anything above it.
+template <class E>
+struct EnumLimit;
+template <class E, class = decltype(EnumLimit<E>::max)>
+void CEREAL_LOAD_MINIMAL_FUNCTION_NAME(const CheckedInputArchive&, E& e,
+                                       const std::underlying_type_t<E>& v) {
+  if (v > static_cast<std::underlying_type_t<E>>(EnumLimit<E>::max))
+    throw cereal::Exception("value " + std::to_string(+v) + " is out of range for its enum");
+  e = static_cast<E>(v);
+}
+
+// The fewest bytes one value of T takes on the wire (0 when unknown, as for
+// user types). A container may not declare more elements than the bytes
+// left could hold at this size each, so what decoding allocates stays
+// within a small multiple of the input: sizeof(T) / MinEncodedSize<T>.
+template <class T, class Enable = void>
+struct MinEncodedSize : std::integral_constant<std::size_t, 0> {};
+template <class T>
+struct MinEncodedSize<T, std::enable_if_t<std::is_arithmetic_v<T> || std::is_enum_v<T>>>
+    : std::integral_constant<std::size_t, sizeof(T)> {};
+// Containers: their element count.
+#define MPSHARE_SIZED_CONTAINER(C) \
+  template <class... A>            \
+  struct MinEncodedSize<C<A...>>   \
+      : std::integral_constant<std::size_t, sizeof(cereal::size_type)> {};
+MPSHARE_SIZED_CONTAINER(std::basic_string)
+MPSHARE_SIZED_CONTAINER(std::vector)
+MPSHARE_SIZED_CONTAINER(std::deque)
+MPSHARE_SIZED_CONTAINER(std::list)
+MPSHARE_SIZED_CONTAINER(std::map)
+MPSHARE_SIZED_CONTAINER(std::multimap)
+MPSHARE_SIZED_CONTAINER(std::set)
+MPSHARE_SIZED_CONTAINER(std::multiset)
+MPSHARE_SIZED_CONTAINER(std::unordered_map)
+MPSHARE_SIZED_CONTAINER(std::unordered_multimap)
+MPSHARE_SIZED_CONTAINER(std::unordered_set)
+MPSHARE_SIZED_CONTAINER(std::unordered_multiset)
+#undef MPSHARE_SIZED_CONTAINER
+template <class T>
+struct MinEncodedSize<std::optional<T>> : std::integral_constant<std::size_t, 1> {};
+template <class... A>
+struct MinEncodedSize<std::variant<A...>>
+    : std::integral_constant<std::size_t, sizeof(std::int32_t)> {};
+template <class A, class B>
+struct MinEncodedSize<std::pair<A, B>>
+    : std::integral_constant<std::size_t, MinEncodedSize<A>::value + MinEncodedSize<B>::value> {};
+template <class... A>
+struct MinEncodedSize<std::tuple<A...>>
+    : std::integral_constant<std::size_t, (std::size_t{0} + ... + MinEncodedSize<A>::value)> {};
+template <class T, std::size_t N>
+struct MinEncodedSize<std::array<T, N>>
+    : std::integral_constant<std::size_t, N * MinEncodedSize<T>::value> {};
+
+// Reads a container's element count: at most one element per byte left,
+// and at most what the bytes left hold at MinEncodedSize<T> each.
+template <class T>
+std::size_t read_count(CheckedInputArchive& ar) {
+  cereal::size_type n = 0;
+  ar(cereal::make_size_tag(n));
+  constexpr std::size_t min = MinEncodedSize<T>::value;
+  if (min > 1 && n > ar.remaining() / min)
+    throw cereal::Exception("declared " + std::to_string(n) + " elements of at least " +
+                            std::to_string(min) + " bytes, " + std::to_string(ar.remaining()) +
+                            " bytes left");
+  return static_cast<std::size_t>(n);
+}
+
+// Sequences grow as their elements arrive (Cereal's own loaders resize to
+// the declared count first).
+template <class Seq>
+void load_sequence(CheckedInputArchive& ar, Seq& seq) {
+  using T = typename Seq::value_type;
+  const std::size_t n = read_count<T>(ar);
+  seq.clear();
+  if constexpr (requires { seq.reserve(n); })
+    if (MinEncodedSize<T>::value > 0) seq.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if constexpr (std::is_same_v<T, bool>) {
+      bool b = false;
+      ar(b);
+      seq.push_back(b);
+    } else {
+      ar(seq.emplace_back());
+    }
+  }
+}
+
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::vector<T, A>& v) {
+  if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+    const std::size_t n = read_count<T>(ar);
+    v.resize(n);
+    ar(cereal::binary_data(v.data(), n * sizeof(T)));
+  } else {
+    load_sequence(ar, v);
+  }
+}
+template <class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::vector<bool, A>& v) {
+  load_sequence(ar, v);
+}
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::deque<T, A>& d) {
+  load_sequence(ar, d);
+}
+template <class T, class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::list<T, A>& l) {
+  load_sequence(ar, l);
+}
+// Hash sets: no bucket array sized by the peer's count.
+template <class Set>
+void load_hash_set(CheckedInputArchive& ar, Set& s) {
+  using K = typename Set::key_type;
+  const std::size_t n = read_count<K>(ar);
+  s.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    K k{};
+    ar(k);
+    s.emplace(std::move(k));
+  }
+}
+template <class K, class H, class E, class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::unordered_set<K, H, E, A>& s) {
+  load_hash_set(ar, s);
+}
+template <class K, class H, class E, class A>
+void CEREAL_LOAD_FUNCTION_NAME(CheckedInputArchive& ar, std::unordered_multiset<K, H, E, A>& s) {
+  load_hash_set(ar, s);
+}
+
 }  // namespace detail
 
 // Decodes one archive holding `values...` from `in`. Throws ProtocolError if
@@ -219,6 +359,13 @@ enum class ValueCode : std::uint8_t {
   f64,
   boolean
 };
+
+namespace detail {
+template <>
+struct EnumLimit<ValueCode> {
+  static constexpr ValueCode max = ValueCode::boolean;
+};
+}  // namespace detail
 
 template <class T>
 constexpr ValueCode value_code() {

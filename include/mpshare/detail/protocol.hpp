@@ -29,6 +29,11 @@ enum class Kind : std::uint8_t {
 
 std::string_view kind_name(Kind k) noexcept;
 
+template <>
+struct detail::EnumLimit<Kind> {
+  static constexpr Kind max = Kind::array;
+};
+
 // One entry of Manager::objects().
 struct ObjectInfo {
   std::string name;
