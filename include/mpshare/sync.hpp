@@ -50,7 +50,17 @@ class LockBase : public ProxyBase {
 
   // BasicLockable, Lockable, TimedLockable.
   void lock() { acquire(); }
-  void unlock() { release(); }
+  // Never throws, so std::lock_guard and std::unique_lock may release from
+  // their destructors, also while an exception unwinds. When the release
+  // cannot reach the server, this thread's connection is closed, and the
+  // server releases every lock of a closed connection itself. Use release()
+  // to learn of errors (such as releasing a lock this thread does not hold).
+  void unlock() noexcept {
+    try {
+      release();
+    } catch (...) {
+    }
+  }
   bool try_lock() { return try_acquire().has_value(); }
   template <class Rep, class Period>
   bool try_lock_for(std::chrono::duration<Rep, Period> d) {
