@@ -45,6 +45,10 @@ options:
   --remove-dir DIR     remove the (then empty) directory DIR on exit, after
                        the socket files in it
   --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
+  --max-shared-bytes BYTES
+                       largest Value/Array a client may create (default
+                       1073741824 = 1 GiB); whole-contents reads are also
+                       bounded by --max-frame
   --spin-us N          low-latency mode: poll without sleeping for N
                        microseconds after activity (default 0: off)
   --log-level LEVEL    error, warn (default), info or debug
@@ -140,6 +144,8 @@ int main(int argc, char** argv) {
         auto v = std::stoull(value());
         if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");
         options.max_frame = static_cast<std::uint32_t>(v);
+      } else if (arg == "--max-shared-bytes") {
+        options.max_shared_bytes = std::stoull(value());
       } else if (arg == "--spin-us") {
         options.spin = std::chrono::microseconds(std::stoll(value()));
       } else if (arg == "--log-level") {

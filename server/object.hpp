@@ -8,6 +8,7 @@
 #include <string>
 
 #include "mpshare/detail/protocol.hpp"
+#include "options.hpp"
 
 namespace asio {
 class io_context;
@@ -20,12 +21,19 @@ using detail::OpenRequest;
 
 class Registry;
 
+// Sizes the server refuses to go beyond, whatever a client asks.
+struct ObjectLimits {
+  std::uint64_t max_shared_bytes = default_max_shared_bytes;  // one Value/Array's contents
+  std::uint64_t max_reply_bytes = detail::default_max_frame;  // a reply's payload
+};
+
 // What an object may use beyond its own state, given when it is made.
 // Owned by the Registry; outlives every object.
 struct ObjectContext {
   asio::io_context& io;   // timers of parked waits
   Registry& registry;     // other objects (the lock a Condition is bound to)
   bool stopping = false;  // the whole server is stopping
+  ObjectLimits limits;
 };
 
 // Base of every hosted object. Owned by the Registry; handlers get it by

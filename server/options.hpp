@@ -17,11 +17,15 @@ struct TlsOptions {
   std::string client_ca_file;  // when set, clients must present a certificate it signed
 };
 
+inline constexpr std::uint64_t default_max_shared_bytes = std::uint64_t(1) << 30;
+
 struct ServerOptions {
   // "unix:/path", "tcp://host:port" or "tls://host:port" (port 0: any free port).
   std::vector<std::string> listen;
   std::string key;  // the shared authentication key (raw bytes)
   std::uint32_t max_frame = detail::default_max_frame;
+  // Largest Value/Array contents a client may create.
+  std::uint64_t max_shared_bytes = default_max_shared_bytes;
   // A connection that has not authenticated by then (TLS handshake
   // included) is dropped.
   std::chrono::milliseconds handshake_timeout{5000};

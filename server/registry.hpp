@@ -15,7 +15,8 @@ namespace mpshare::server {
 class Registry {
  public:
   // `io` runs the objects' timers and must outlive the registry.
-  explicit Registry(asio::io_context& io) : context_{io, *this} {}
+  explicit Registry(asio::io_context& io, ObjectLimits limits = {})
+      : context_{io, *this, false, limits} {}
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
   ~Registry();

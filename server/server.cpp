@@ -44,6 +44,19 @@ void Server::watch_lifeline() {
 }
 
 void Server::run() {
+  // An exception escaping a completion handler ends that handler only: it
+  // is logged and the loop goes on serving everyone else.
+  for (;;) {
+    try {
+      run_loop();
+      return;
+    } catch (const std::exception& e) {
+      log(LogLevel::error, std::string("event loop: ") + e.what());
+    }
+  }
+}
+
+void Server::run_loop() {
   if (options_.spin.count() <= 0) {
     io_.run();
     return;

@@ -37,12 +37,13 @@ class Server {
   void request_stop();
 
  private:
+  void run_loop();
   void stop_all();
   void watch_lifeline();
 
   const ServerOptions options_;
   asio::io_context io_{1};
-  Registry registry_{io_};
+  Registry registry_{io_, ObjectLimits{options_.max_shared_bytes, options_.max_frame}};
   Dispatcher dispatcher_{registry_, [this] { request_stop(); }};
   SessionManager sessions_{registry_};
   const NetContext net_{io_, dispatcher_, sessions_, options_};

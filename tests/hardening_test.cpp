@@ -133,3 +133,49 @@ TEST_CASE("lock: RAII guards release without throwing once the server is gone", 
   CHECK(server_dies_in_scope(false) == 0);
   CHECK(server_dies_in_scope(true) == 0);
 }
+
+TEST_CASE("array: sizes beyond the server's limit are refused at open", "[hardening]") {
+  Manager mgr = Manager::spawn();
+  using Pair = std::array<double, 2>;
+  CHECK_THROWS_AS(mgr.array<Pair>("huge", std::size_t{1} << 36), ValueError);
+  CHECK(mgr.objects().empty());
+  CHECK(mgr.array<Pair>("fine", 1024).size() == 1024);
+}
+
+TEST_CASE("array: a whole-contents read beyond a reply's limit fails and leaves the lock free",
+          "[hardening]") {
+  SpawnOptions options;
+  options.max_frame = 1 << 20;
+  Manager mgr = Manager::spawn(options);
+  using Pair = std::array<double, 2>;
+  auto a = mgr.array<Pair>("a", 2 * 65536);  // 2 MiB
+  test::RawClient b(mgr.address()), c(mgr.address());
+  REQUIRE(b.handshake(mgr.key().bytes()));
+  REQUIRE(c.handshake(mgr.key().bytes()));
+  std::string no_args;
+  encode_into(no_args);
+  std::string index0;
+  encode_into(index0, std::uint64_t{0});
+
+  // At once: refused, and the lock is not kept.
+  b.send(test::request(op::SharedLock::code, 1, a.id(), no_args));
+  CHECK(status(b.reply()) == Errc::value_error);
+  b.send(test::request(op::SharedReadAll::code, 2, a.id(), no_args));
+  CHECK(status(b.reply()) == Errc::value_error);
+  c.send(test::request(op::SharedLoad::code, 1, a.id(), index0));
+  CHECK(status(c.reply()) == Errc{});
+
+  // Parked behind a local holder, then run: refused, and the lock handed on.
+  a.with_lock([&](std::span<Pair>) {
+    b.send(test::request(op::SharedLock::code, 3, a.id(), no_args));
+    b.send(test::request(op::Ping::code, 4, 0, no_args));  // answered first: the lock is parked
+    auto ping = b.reply();
+    REQUIRE(ping);
+    CHECK(ping->first.request == 4);
+  });
+  CHECK(status(b.reply()) == Errc::value_error);
+  c.send(test::request(op::SharedLoad::code, 2, a.id(), index0));
+  CHECK(status(c.reply()) == Errc{});
+  a.store(0, Pair{1, 2});
+  CHECK(a.load(0) == Pair{1, 2});
+}

@@ -30,8 +30,12 @@ std::optional<bool> SegmentLock::enter(SessionId s, bool keep) {
   return owner_died;
 }
 
-void SegmentLock::leave() {
-  if (depth_ == 0) release();
+void SegmentLock::leave(bool failed_keep) {
+  if (failed_keep && depth_ > 0) --depth_;
+  if (depth_ == 0) {
+    release();
+    pump();
+  }
 }
 
 void SegmentLock::park(Waiter w) {
@@ -67,7 +71,7 @@ void SegmentLock::pump() {
     Waiter w = waiters_.pop_front();
     holder_ = w.pending.session_id();
     depth_ = w.keep ? 1 : 0;
-    w.run(owner_died);
+    if (!w.run(owner_died) && w.keep && depth_ > 0) --depth_;
     if (depth_ == 0) release();
   }
 }

@@ -31,24 +31,36 @@ class SegmentLock {
   // the parked call. With `keep` the session holds the mutex afterwards
   // until unlock(); otherwise it is released (unless the session held it
   // already).
+  // A run that throws (any exception, out of memory included) keeps
+  // nothing: the level `keep` would have added is given back.
   template <class Op, class F>
   std::optional<typename Op::Result> run(Call& c, bool keep, F f) {
     if (std::optional<bool> owner_died = enter(c.session_id(), keep)) {
       struct Leave {
         SegmentLock& lock;
-        ~Leave() { lock.leave(); }
-      } leave{*this};
-      return f(*owner_died);
+        bool kept;
+        bool done = false;
+        ~Leave() { lock.leave(kept && !done); }
+      } leave{*this, keep};
+      auto result = f(*owner_died);
+      leave.done = true;
+      return result;
     }
     Pending<Op> p = c.park<Op>();
     park(Waiter{p, keep, [p, f = std::move(f)](bool owner_died) mutable {
                   try {
                     p.complete(f(owner_died));
+                    return true;
                   } catch (const HandlerError& e) {
                     p.fail(e.code(), e.what());
                   } catch (const Error& e) {
                     p.fail(e.errc(), e.what());
+                  } catch (const std::bad_alloc&) {
+                    p.fail(Errc::remote_error, "out of memory");
+                  } catch (const std::exception& e) {
+                    p.fail(Errc::remote_error, e.what());
                   }
+                  return false;
                 }});
     return std::nullopt;
   }
@@ -64,14 +76,15 @@ class SegmentLock {
   struct Waiter {
     PendingCall pending;
     bool keep;
-    std::function<void(bool owner_died)> run;
+    std::function<bool(bool owner_died)> run;  // false: it failed
   };
 
   // Takes the mutex for `s` at once if no one waits: whether its previous
   // owner died, or nullopt (then the caller parks).
   std::optional<bool> enter(SessionId s, bool keep);
-  // After a run: releases unless the session keeps the mutex.
-  void leave();
+  // After a run: gives back the level a failed keeping run took, then
+  // releases unless the session keeps the mutex.
+  void leave(bool failed_keep);
   void park(Waiter w);
   void pump();
   bool try_acquire(bool& owner_died);

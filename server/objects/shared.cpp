@@ -16,8 +16,6 @@ namespace mpshare::server {
 
 namespace {
 
-constexpr std::uint64_t max_segment_bytes = std::uint64_t(1) << 40;
-
 // Calls f(W{}) with W the unsigned integer of n bytes (lock-free widths).
 template <class F>
 decltype(auto) by_width(std::size_t n, F&& f) {
@@ -35,6 +33,9 @@ decltype(auto) by_width(std::size_t n, F&& f) {
   }
   fail(Errc::remote_error, "no lock-free access to elements of " + std::to_string(n) + " bytes");
 }
+
+// What a reply holding the whole contents adds to them (archive, flag, size).
+constexpr std::uint64_t reply_overhead = 64;
 
 template <class W>
 W* word(char* p) {
@@ -149,7 +150,11 @@ class SharedObject final : public Object {
     return with_arithmetic_type(value_code(), "fetch_add",
                                 [&](auto t) { return add<decltype(t)>(p, delta, subtract); });
   }
+  // The whole contents, when a reply can carry them.
   Bytes read_all() const {
+    if (total_bytes() > context().limits.max_reply_bytes - reply_overhead)
+      fail(Errc::value_error, "'" + name() + "' holds " + std::to_string(total_bytes()) +
+                                  " bytes, more than a reply may carry: read elements, or map it");
     if (!atomic()) return Bytes(segment_.data(), total_bytes());
     Bytes out;
     out.reserve(total_bytes());
@@ -214,8 +219,11 @@ std::unique_ptr<Object> make_shared_memory_object(const ObjectContext& cx, const
   if (spec.elem_size == 0 || spec.elem_align == 0 || !std::has_single_bit(spec.elem_align) ||
       spec.elem_align > 4096)
     fail(Errc::value_error, "bad element size or alignment");
-  if (spec.count > max_segment_bytes / spec.elem_size)
-    fail(Errc::value_error, "shared memory object too large");
+  const std::uint64_t max_bytes = cx.limits.max_shared_bytes;
+  if (spec.count > max_bytes / spec.elem_size)
+    fail(Errc::value_error, "shared memory object of " + std::to_string(spec.count) + " x " +
+                                std::to_string(spec.elem_size) + " bytes exceeds the server's " +
+                                std::to_string(max_bytes) + " (mpshare-server --max-shared-bytes)");
   if (req.kind == Kind::value && spec.count != 1)
     fail(Errc::value_error, "a value holds exactly one element");
   if (spec.little_endian != little)
