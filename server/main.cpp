@@ -45,6 +45,11 @@ options:
   --remove-dir DIR     remove the (then empty) directory DIR on exit, after
                        the socket files in it
   --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
+  --output-limit SOFT,HARD
+                       unread replies per client: above SOFT bytes its
+                       requests wait until it reads (backpressure), above
+                       HARD it is disconnected; 0 = no limit (default
+                       16777216,536870912 = 16 MiB, 512 MiB)
   --max-shared-bytes BYTES
                        largest Value/Array a client may create (default
                        1073741824 = 1 GiB); whole-contents reads are also
@@ -144,6 +149,12 @@ int main(int argc, char** argv) {
         auto v = std::stoull(value());
         if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");
         options.max_frame = static_cast<std::uint32_t>(v);
+      } else if (arg == "--output-limit") {
+        const std::string v = value();
+        const auto comma = v.find(',');
+        if (comma == std::string::npos) die("--output-limit needs SOFT,HARD");
+        options.output_soft_limit = std::stoull(v.substr(0, comma));
+        options.output_hard_limit = std::stoull(v.substr(comma + 1));
       } else if (arg == "--max-shared-bytes") {
         options.max_shared_bytes = std::stoull(value());
       } else if (arg == "--spin-us") {

@@ -24,6 +24,12 @@ struct ServerOptions {
   std::vector<std::string> listen;
   std::string key;  // the shared authentication key (raw bytes)
   std::uint32_t max_frame = detail::default_max_frame;
+  // Replies a client has not taken yet (like Redis's
+  // client-output-buffer-limit): above the soft limit its session reads no
+  // further requests until they drain below it; above the hard limit (only
+  // parked calls completing can get there) it is disconnected. 0: none.
+  std::size_t output_soft_limit = std::size_t(16) << 20;
+  std::size_t output_hard_limit = std::size_t(512) << 20;
   // Largest Value/Array contents a client may create.
   std::uint64_t max_shared_bytes = default_max_shared_bytes;
   // A connection that has not authenticated by then (TLS handshake

@@ -179,3 +179,43 @@ TEST_CASE("array: a whole-contents read beyond a reply's limit fails and leaves 
   a.store(0, Pair{1, 2});
   CHECK(a.load(0) == Pair{1, 2});
 }
+
+TEST_CASE("server: a client that never reads its replies is held back, others are not",
+          "[hardening]") {
+  Manager mgr = Manager::spawn();
+  auto d = mgr.dict<std::string, std::string>("d");
+  const std::string key(4096, 'k');  // requests of 4 KiB: socket buffers hold few
+  d.set(key, std::string(64 * 1024, 'x'));
+  test::RawClient flood(mgr.address()), other(mgr.address());
+  REQUIRE(flood.handshake(mgr.key().bytes()));
+  REQUIRE(other.handshake(mgr.key().bytes()));
+  const std::uint64_t before = peak_rss(mgr.server_pid());
+
+  // Up to 16 Ki requests (1 GiB of replies), until the server stops taking them.
+  std::string get;
+  encode_into(get, encode(key));
+  std::string burst;
+  for (int i = 0; i < 64; ++i) burst += test::request(op::DictGet::code, 1, d.id(), get);
+  std::size_t bursts = 0;
+  while (bursts < 256 && flood.send_for(burst, 500)) ++bursts;
+  INFO("requests taken: " << bursts * 64);
+  CHECK(bursts < 256);  // backpressure: the server stopped reading
+
+  // Others are served promptly meanwhile.
+  std::string no_args;
+  encode_into(no_args);
+  const auto start = std::chrono::steady_clock::now();
+  other.send(test::request(op::Ping::code, 1, 0, no_args));
+  CHECK(status(other.reply()) == Errc{});
+  CHECK(std::chrono::steady_clock::now() - start < 200ms);
+  const std::uint64_t growth = peak_rss(mgr.server_pid()) - before;
+  INFO("server peak RSS growth: " << growth / (1 << 20) << " MiB");
+  CHECK(growth < (std::uint64_t{256} << 20));
+
+  // Once the client reads, the server reads again: every request is answered.
+  for (std::size_t i = 0; i < bursts * 64; ++i) {
+    auto r = flood.reply();
+    REQUIRE(r);
+    REQUIRE(r->first.op == 0);
+  }
+}

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <mpshare/detail/protocol.hpp>
 #include <optional>
@@ -40,6 +41,23 @@ class RawClient {
       if (n <= 0) throw std::runtime_error("send failed");
       off += static_cast<std::size_t>(n);
     }
+  }
+
+  // Sends all of `bytes` unless the peer takes none for `timeout_ms`;
+  // false then (part may have been sent).
+  bool send_for(const std::string& bytes, int timeout_ms) {
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+      ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        off += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, timeout_ms) <= 0) return false;
+    }
+    return true;
   }
 
   // Exactly n bytes, or nullopt at EOF / error / after `timeout_ms`.

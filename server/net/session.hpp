@@ -54,11 +54,15 @@ class Session final : public SessionCore {
     return std::static_pointer_cast<Session>(shared_from_this());
   }
 
+  void read_more() override { do_read(); }
+
   void do_read() {
-    if (!reading()) return;
+    if (!reading() || read_in_flight_) return;
     std::span<char> buf = read_buffer();
+    read_in_flight_ = true;
     stream_.async_read_some(asio::buffer(buf.data(), buf.size()),
                             [self = shared()](asio::error_code ec, std::size_t n) {
+                              self->read_in_flight_ = false;
                               if (ec) {
                                 if (!T::expected(ec))
                                   log(LogLevel::info, self->tag() + ": read: " + ec.message());
@@ -92,6 +96,7 @@ class Session final : public SessionCore {
     if (r <= 0) return close();
     queue_.sent_with_fd(static_cast<std::size_t>(r));
     flush();
+    resume_reading();
   }
 
   void close_transport() override { T::close(stream_); }

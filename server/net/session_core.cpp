@@ -1,5 +1,7 @@
 #include "session_core.hpp"
 
+#include <asio/post.hpp>
+
 #include "../dispatch.hpp"
 #include "../log.hpp"
 #include "sessions.hpp"
@@ -53,7 +55,7 @@ void SessionCore::process() {
   const std::uint32_t max_frame = net_.options.max_frame;
   FrameHeader h;
   std::string_view payload;
-  while (!closed_ && !draining_) {
+  while (reading()) {
     switch (reader_.next(max_frame, h, payload)) {
       case FrameReader::Next::need_more:
         return;
@@ -76,8 +78,25 @@ void SessionCore::process() {
   }
 }
 
+bool SessionCore::held_back() const {
+  const std::size_t soft = net_.options.output_soft_limit;
+  return soft != 0 && queue_.queued() >= soft;
+}
+
 void SessionCore::flush() {
-  if (closed_ || writing_) return;
+  if (closed_) return;
+  const std::size_t hard = net_.options.output_hard_limit;
+  if (hard != 0 && queue_.queued() > hard && !draining_) {
+    log(LogLevel::warn, tag() + ": " + std::to_string(queue_.queued()) +
+                            " bytes of unread replies, above the limit of " + std::to_string(hard) +
+                            ": disconnected");
+    // Not from inside the handler that is replying: it may be walking
+    // the very waiter lists a disconnect changes.
+    draining_ = true;
+    asio::post(net_.io, [self = shared_from_this()] { self->close(); });
+    return;
+  }
+  if (writing_) return;
   if (queue_.empty()) {
     if (draining_) close();
     return;
@@ -91,6 +110,14 @@ void SessionCore::written(const asio::error_code& ec) {
   queue_.written();
   if (ec) return close();
   flush();
+  resume_reading();
+}
+
+void SessionCore::resume_reading() {
+  if (read_in_flight_ || !reading()) return;
+  if (authenticated_) process();
+  flush();
+  if (reading()) read_more();
 }
 
 void SessionCore::stop() {

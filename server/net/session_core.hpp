@@ -36,9 +36,13 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
   // Where to read next; then received() with what was read.
   std::span<char> read_buffer() { return reader_.prepare(); }
   void received(std::size_t n);
-  bool reading() const { return !closed_ && !draining_; }
+  // Neither closing nor held back by unread replies.
+  bool reading() const { return !closed_ && !draining_ && !held_back(); }
   // The write of a chunk without descriptor ended.
   void written(const asio::error_code& ec);
+  // After a write: once the replies drained below the soft limit, handles
+  // the requests already read and reads again.
+  void resume_reading();
   // Closes at once; what is queued is dropped.
   void close();
   // "session N", to begin log lines.
@@ -46,12 +50,16 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
 
   WriteQueue queue_;
   bool writing_ = false;
+  bool read_in_flight_ = false;
 
  private:
   // Starts writing `chunk`; ends with written(), or for a chunk with a
   // descriptor with queue_.sent_with_fd() then flush().
   virtual void write(WriteQueue::Chunk chunk) = 0;
   virtual void close_transport() = 0;
+  // Starts the next read (none is in flight).
+  virtual void read_more() = 0;
+  bool held_back() const;
 
   bool authenticate();
   void process();

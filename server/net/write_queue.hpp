@@ -14,8 +14,8 @@ namespace mpshare::server {
 // chunk at a time: next() hands it out, written() or sent_with_fd() retires
 // it. Appending goes on while a chunk is being written.
 //
-// An output-buffer limit belongs here: queued() is every byte the peer has
-// not taken yet, checked where the session flushes.
+// queued() is every byte the peer has not taken yet: the session checks it
+// against the output limits (ServerOptions).
 class WriteQueue {
  public:
   WriteQueue() = default;
