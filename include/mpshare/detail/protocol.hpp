@@ -5,6 +5,7 @@
 // byte.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,11 @@ std::string_view kind_name(Kind k) noexcept;
 
 template <>
 struct detail::EnumLimit<Kind> {
-  static constexpr Kind max = Kind::array;
+  static constexpr Kind max = std::max({Kind::none
+#define MPSHARE_KIND(name, code, family) , Kind::name
+#include "mpshare/detail/kinds.def"
+#undef MPSHARE_KIND
+  });
 };
 
 // One entry of Manager::objects().
