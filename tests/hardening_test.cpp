@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <mpshare/mpshare.hpp>
 #include <mutex>
@@ -82,8 +83,8 @@ TEST_CASE("server: a 64 MiB DictUpdate declaring 64 Mi elements is refused fast 
   std::string bomb;
   encode_into(bomb, std::uint64_t{64} << 20);
   bomb.resize(bomb.size() + (std::size_t{64} << 20));
-  const auto start = std::chrono::steady_clock::now();
   raw.send(test::request(op::DictUpdate::code, 1, d.id(), bomb));
+  const auto start = std::chrono::steady_clock::now();  // the server has nearly all of it
   CHECK(status(raw.reply()) == Errc::protocol_error);
   CHECK(std::chrono::steady_clock::now() - start < 2s);
   const std::uint64_t growth = peak_rss(mgr.server_pid()) - before;
@@ -218,4 +219,46 @@ TEST_CASE("server: a client that never reads its replies is held back, others ar
     REQUIRE(r);
     REQUIRE(r->first.op == 0);
   }
+}
+
+TEST_CASE("server: replies piling up past the hard output limit disconnect that client only",
+          "[hardening]") {
+  // The server program with a 64 KiB soft and 1 MiB hard limit, through a
+  // wrapper that adds the option.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("mpshare-limit-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto wrapper = dir / "server";
+  std::ofstream(wrapper) << "#!/bin/sh\nexec '" MPSHARE_SERVER_BINARY
+                            "' \"$@\" --output-limit 65536,1048576\n";
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  SpawnOptions options;
+  options.server_program = wrapper.string();
+  Manager mgr = Manager::spawn(options);
+  std::filesystem::remove_all(dir);
+
+  auto q = mgr.queue<std::string>("q");
+  test::RawClient idle(mgr.address());
+  REQUIRE(idle.handshake(mgr.key().bytes()));
+  // 64 gets parked for one item each; the client then reads nothing.
+  std::string get;
+  encode_into(get, std::uint64_t{1}, wait_forever);
+  std::string gets;
+  for (int i = 0; i < 64; ++i) gets += test::request(op::QueueGet::code, i + 1, q.id(), get);
+  std::string no_args;
+  encode_into(no_args);
+  idle.send(gets + test::request(op::Ping::code, 100, 0, no_args));
+  auto ping = idle.reply();  // answered once every get is parked
+  REQUIRE(ping);
+  CHECK(ping->first.request == 100);
+  // 32 MiB of items complete them: more than the socket buffers take, so
+  // its replies pile up past the hard limit.
+  for (int i = 0; i < 64; ++i) q.put(std::string(512 * 1024, 'x'));
+  CHECK(idle.closed_by_peer());
+  // The server goes on: the items the dropped gets did not take are there.
+  q.put("after");
+  const std::size_t left = q.size();
+  CHECK(left > 1);
+  for (std::size_t i = 1; i < left; ++i) CHECK(q.get().size() == 512 * 1024);
+  CHECK(q.get() == "after");
 }
