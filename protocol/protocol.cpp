@@ -30,8 +30,11 @@ constexpr ErrcInfo errc_info[] = {
     {"invalid state", &raise<StateError>},
     {"no such object", &raise<NoSuchObject>},
     {"end of file", &raise<EOFError>},
+    {"task failed", &raise<TaskError>},
+    {"worker lost", &raise<WorkerLost>},
+    {"task timed out", &raise<TaskTimeout>},
 };
-static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::eof_error) + 1);
+static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::task_timeout) + 1);
 
 class Category : public std::error_category {
  public:

@@ -26,6 +26,9 @@ enum class Errc : std::uint16_t {
   state_error = 11,     // operation not valid in the object's state (release unowned lock)
   no_such_object = 12,  // object id or name unknown (removed)
   eof_error = 13,       // the peer is closed and everything it sent was read
+  task_error = 14,      // a Pool task threw
+  worker_lost = 15,     // a Pool task's workers died max_attempts times
+  task_timeout = 16,    // a Pool task ran longer than its task_timeout
 };
 
 const std::error_category& error_category() noexcept;
@@ -58,7 +61,27 @@ MPSHARE_DEFINE_ERROR(StateError, state_error)
 MPSHARE_DEFINE_ERROR(NoSuchObject, no_such_object)
 MPSHARE_DEFINE_ERROR(EOFError, eof_error)
 
+MPSHARE_DEFINE_ERROR(WorkerLost, worker_lost)
+MPSHARE_DEFINE_ERROR(TaskTimeout, task_timeout)
+
 #undef MPSHARE_DEFINE_ERROR
+
+// A Pool task threw: what() is "<type>: <message>"; type_name() and
+// message() give the parts (empty type when not known).
+class TaskError : public Error {
+ public:
+  explicit TaskError(const std::string& what) : Error(Errc::task_error, what), message_(what) {}
+  TaskError(std::string type, std::string message)
+      : Error(Errc::task_error, type.empty() ? message : type + ": " + message),
+        type_(std::move(type)),
+        message_(std::move(message)) {}
+  const std::string& type_name() const noexcept { return type_; }
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string type_;
+  std::string message_;
+};
 
 // Throws the exception type that matches `code` (never returns).
 [[noreturn]] void throw_error(Errc code, const std::string& what);

@@ -11,6 +11,7 @@
 #include "mpshare/manager.hpp"
 #include "mpshare/pipe.hpp"
 #include "mpshare/process.hpp"
+#include "mpshare/pool.hpp"
 #include "mpshare/queue.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
