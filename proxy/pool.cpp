@@ -2,14 +2,13 @@
 // the collector thread that hands each finished task to its group.
 #include "mpshare/pool.hpp"
 
-#include "mpshare/process.hpp"
-
 #include <unistd.h>
 
 #include <cstring>
 #include <future>
 #include <thread>
 
+#include "mpshare/process.hpp"
 #include "pool_internal.hpp"
 
 namespace mpshare {

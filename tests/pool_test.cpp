@@ -116,6 +116,12 @@ std::string tcp_address(const mpshare::Manager& m) {
   return {};
 }
 
+mpshare::Manager spawn_with_tcp() {
+  mpshare::SpawnOptions o;
+  o.extra_listen = {"tcp://127.0.0.1:0"};
+  return mpshare::Manager::spawn(o);
+}
+
 // Forks a remote worker that connects over `address` and serves `name`.
 pid_t remote_worker(const std::string& address, const mpshare::AuthKey& key,
                     const std::string& name, mpshare::PoolOptions options) {
@@ -360,7 +366,7 @@ TEST_CASE("Pool: close finishes queued work, terminate stops it, ~Pool joins", "
 }
 
 TEST_CASE("Pool: remote workers over TCP serve a named pool until it closes", "[pool]") {
-  auto mgr = mpshare::Manager::spawn({.extra_listen = {"tcp://127.0.0.1:0"}});
+  auto mgr = spawn_with_tcp();
   const pid_t child = remote_worker(tcp_address(mgr), mgr.key(), "remote", {.processes = 2});
   {
     mpshare::Pool pool(mgr, "remote", {.processes = 0});
@@ -378,7 +384,7 @@ TEST_CASE("Pool: remote workers over TCP serve a named pool until it closes", "[
 }
 
 TEST_CASE("Pool: tasks wait for a worker that can run them", "[pool]") {
-  auto mgr = mpshare::Manager::spawn({.extra_listen = {"tcp://127.0.0.1:0"}});
+  auto mgr = spawn_with_tcp();
   mpshare::Pool pool(mgr, "later", {.processes = 0});
   auto r = pool.apply_async(square, 12);
   REQUIRE_FALSE(r.wait(100ms));
@@ -390,7 +396,7 @@ TEST_CASE("Pool: tasks wait for a worker that can run them", "[pool]") {
 }
 
 TEST_CASE("Pool: a stopped remote worker loses its lease; its tasks finish elsewhere", "[pool]") {
-  auto mgr = mpshare::Manager::spawn({.extra_listen = {"tcp://127.0.0.1:0"}});
+  auto mgr = spawn_with_tcp();
   mpshare::test::Pipe pids;
   g_report_fd = pids.write_fd();
   const mpshare::PoolOptions opts{.processes = 0, .lease = 300ms};

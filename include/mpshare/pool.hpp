@@ -49,9 +49,9 @@ namespace mpshare {
 
 struct PoolOptions {
   std::optional<std::size_t> processes{};  // unset: cpu_count(); 0: no local workers (remote only)
-  std::function<void()> initializer{};   // runs once in each worker
-  std::size_t maxtasksperchild = 0;      // 0: unlimited
-  int max_attempts = 3;                  // a task re-run after its worker died, then WorkerLost
+  std::function<void()> initializer{};     // runs once in each worker
+  std::size_t maxtasksperchild = 0;        // 0: unlimited
+  int max_attempts = 3;                    // a task re-run after its worker died, then WorkerLost
   std::optional<std::chrono::milliseconds> task_timeout{};
   std::chrono::milliseconds lease{30000};  // a silent remote worker's tasks go back after this
 };
