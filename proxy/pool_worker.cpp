@@ -96,8 +96,9 @@ class Worker {
  private:
   std::uint64_t send(const TaskOutcomes& outcomes, std::uint32_t max, std::int64_t timeout) {
     Connection& c = core_->connection();
-    const std::uint64_t id = ++c.request;
-    append_frame(c.out, op::PoolWork::code, 0, id, cfg_.pool, worker_, outcomes, max, timeout);
+    std::string& out = c.request_buffer();
+    const std::uint64_t id = c.next_request();
+    append_frame(out, op::PoolWork::code, 0, id, cfg_.pool, worker_, outcomes, max, timeout);
     c.send_all(Deadline::never());
     watch_.last_request_ns = now_ns();
     return id;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mpshare/codec.hpp"
+#include "mpshare/detail/task_wire.hpp"
 
 namespace mpshare {
 
