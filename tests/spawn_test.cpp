@@ -148,7 +148,7 @@ TEST_CASE("spawn: after touching 2 GiB the server's memory is its own and stays 
   const long server_kib = std::stol(line.substr(line.find(' ')));
   INFO("spawning process " << self_kib << " KiB, server " << server_kib << " KiB");
   CHECK(self_kib > 2L * 1024 * 1024);
-  // A tenth of what the spawning process holds: the 2 GiB are not shared
+  // An eighth of what the spawning process touched: the 2 GiB are not shared
   // (the bound leaves room for a sanitizer build's shadow memory).
   CHECK(server_kib < 256L * 1024);
 }
