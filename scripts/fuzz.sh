@@ -18,6 +18,9 @@ for seeds in tests/fuzz/*/; do
   echo "fuzz_$name: ${seconds}s"
   (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "./tests/fuzz/fuzz_$name" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 \
-      "$scratch" "../$seeds") || { rm -rf "$scratch"; exit 1; }
-  rm -rf "$scratch"
+      "$scratch" "../$seeds" 2>"$scratch.log") ||
+    { tail -n 80 "$scratch.log"; rm -rf "$scratch" "$scratch.log"; exit 1; }
+  # The server logs every bad frame it is fed; print only the run's summary.
+  grep -aE "^Done|number_of_executed_units|peak_rss" "$scratch.log" || true
+  rm -rf "$scratch" "$scratch.log"
 done
