@@ -25,6 +25,14 @@ namespace mpshare {
 
 namespace detail {
 
+std::string demangle(const char* name) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && d ? d : name;
+  std::free(d);
+  return out;
+}
+
 struct ChildState {
   std::mutex mu;
   pid_t pid = 0;
@@ -85,14 +93,6 @@ int pidfd_open(pid_t pid) {
 }
 int pidfd_send_signal(int fd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0));
-}
-
-std::string demangle(const char* name) {
-  int status = 0;
-  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && d ? d : name;
-  std::free(d);
-  return out;
 }
 
 void flush_streams() noexcept {

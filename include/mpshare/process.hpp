@@ -135,6 +135,8 @@ int exit_code_from_status(int status) noexcept;
 // Runs `fn` as a child body: Python's exit code rules (a std::exit(n)
 // inside fn ends with n, without the parent's atexit handlers), exception
 // type and what() to stderr under `name`. Never returns.
+// The readable name of a type from typeid(...).name().
+std::string demangle(const char* name);
 [[noreturn]] void run_child_body(const std::string& name, const std::function<void()>& fn) noexcept;
 
 template <class T>

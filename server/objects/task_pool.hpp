@@ -26,6 +26,9 @@
 
 namespace mpshare::server {
 
+// An error or cancellation message as outcome bytes.
+Bytes message_data(const std::string& message);
+
 class TaskPoolObject final : public Object {
  public:
   using Clock = std::chrono::steady_clock;
