@@ -1,8 +1,10 @@
 // Producer/consumer with worker processes, the multiprocessing way:
-//  1. a producer process feeds a bounded Queue, a consumer process drains it
-//     until a sentinel arrives;
+//  1. a producer process feeds a bounded Queue and shuts it down when done;
+//     a consumer process drains it until get() throws ShutDown (no
+//     sentinel value needed);
 //  2. worker processes take tasks from a JoinableQueue and report results on
-//     a Queue; the parent waits for every task with join().
+//     a Queue; the parent waits for every task with join(), then shuts the
+//     queue down to end the workers.
 // Exits non-zero if any item is lost, duplicated or out of order.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,13 +66,19 @@ int main() {
   auto jobs = mgr.queue<int>("jobs", 32);
   pid_t producer = spawn_process([&] {
     for (int i = 0; i < items; ++i) jobs.put(i);
-    jobs.put(-1);  // sentinel: no more work
+    jobs.shutdown();  // no more work: gets drain what is left, then throw ShutDown
     return true;
   });
   pid_t consumer = spawn_process([&] {
     int expected = 0;
-    for (int v = jobs.get(); v != -1; v = jobs.get())
-      if (v != expected++) return false;
+    try {
+      for (;;) {
+        if (jobs.get() != expected) return false;
+        ++expected;
+      }
+    } catch (const mpshare::ShutDown&) {
+      // drained: the producer is done
+    }
     return expected == items;
   });
   ok &= exited_ok(producer);
@@ -86,9 +94,10 @@ int main() {
   for (int w = 0; w < workers; ++w)
     pids.push_back(spawn_process([&] {
       for (;;) {
-        Task t = todo.get();
-        if (t.id < 0) {
-          todo.task_done();
+        Task t;
+        try {
+          t = todo.get();
+        } catch (const mpshare::ShutDown&) {
           return true;
         }
         results.put({t.id, std::accumulate(t.numbers.begin(), t.numbers.end(), 0L)});
@@ -112,7 +121,7 @@ int main() {
     total += sum;
   }
   bool all_seen = std::all_of(seen.begin(), seen.end(), [](bool b) { return b; });
-  for (int w = 0; w < workers; ++w) todo.put(Task{-1, {}});
+  todo.shutdown();  // every worker's next get() throws ShutDown
   for (pid_t p : pids) ok &= exited_ok(p);
   ok &= all_seen && total == expected_total;
   std::printf("joinable_queue: %d tasks over %d workers, total %ld (expected %ld): %s\n", tasks,

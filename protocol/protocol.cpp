@@ -33,8 +33,9 @@ constexpr ErrcInfo errc_info[] = {
     {"task failed", &raise<TaskError>},
     {"worker lost", &raise<WorkerLost>},
     {"task timed out", &raise<TaskTimeout>},
+    {"shut down", &raise<ShutDown>},
 };
-static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::task_timeout) + 1);
+static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::shut_down) + 1);
 
 class Category : public std::error_category {
  public:

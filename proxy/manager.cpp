@@ -16,7 +16,8 @@ OpenReply open_object(ClientCore& core, const std::string& name, Kind kind, cons
 }  // namespace detail
 
 Manager Manager::spawn(SpawnOptions options) {
-  AuthKey key = AuthKey::random();
+  if (options.key && options.key->bytes().empty()) throw ValueError("the auth key is empty");
+  AuthKey key = options.key ? *options.key : AuthKey::random();
   auto spawned = Spawned::start(options, key);
   std::vector<std::string> addresses = spawned->addresses;
   auto core = std::make_shared<detail::ClientCore>(addresses.front(), key, options.connect);

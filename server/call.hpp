@@ -24,6 +24,8 @@ class SessionBase {
   SessionBase& operator=(const SessionBase&) = delete;
 
   SessionId id() const { return id_; }
+  // The peer's process id (Unix sockets), else 0.
+  std::int64_t peer_pid() const { return peer_pid_; }
   bool closed() const { return closed_; }
   // Replies are appended here, then flush() starts writing them.
   virtual std::string& out() = 0;
@@ -37,6 +39,7 @@ class SessionBase {
 
  protected:
   bool closed_ = false;
+  std::int64_t peer_pid_ = 0;
 
  private:
   SessionId id_;
@@ -51,6 +54,7 @@ class PendingCall {
       : session_(std::move(session)), request_(request), object_(object) {}
 
   SessionId session_id() const { return session_->id(); }
+  std::int64_t peer_pid() const { return session_->peer_pid(); }
   bool session_closed() const { return session_->closed(); }
   void fail(Errc code, const std::string& message) { reply(code, message); }
 
@@ -92,6 +96,7 @@ class Call {
   void request_stop() const;
 
   SessionId session_id() const { return session_->id(); }
+  std::int64_t peer_pid() const { return session_->peer_pid(); }
   const detail::FrameHeader& header() const { return header_; }
   Object& object() const { return *object_; }
   // The object as its concrete kind; the dispatcher checked the kind.

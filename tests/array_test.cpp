@@ -95,3 +95,60 @@ TEST_CASE("array: RPC and mapped clients share the lock", "[array]") {
   CHECK(codes == std::vector<int>{0, 0, 0});
   CHECK(a.to_vector() == std::vector<std::int64_t>{40300, 40300});
 }
+
+TEST_CASE("array: slice and store_slice, mapped and by RPC", "[array]") {
+  auto mgr = Manager::spawn();
+  auto a = mgr.array<std::int64_t>("a", {0, 1, 2, 3, 4});
+  auto remote = rpc_client(mgr);
+  auto r = remote.array<std::int64_t>("a", 5);
+  for (Array<std::int64_t>* x : {&a, &r}) {
+    x->store_slice(0, {0, 1, 2, 3, 4});
+    CHECK(x->slice(1, 3) == std::vector<std::int64_t>{1, 2});
+    CHECK(x->slice(3, 100) == std::vector<std::int64_t>{3, 4});  // clamped
+    CHECK(x->slice(4, 2).empty());
+    x->store_slice(3, std::vector<std::int64_t>{30, 40});
+    CHECK(x->to_vector() == std::vector<std::int64_t>{0, 1, 2, 30, 40});
+    CHECK_THROWS_AS(x->store_slice(4, {7, 8}), IndexError);
+    CHECK_THROWS_AS(x->store_slice(6, std::vector<std::int64_t>{}), IndexError);
+    CHECK(x->to_vector() == std::vector<std::int64_t>{0, 1, 2, 30, 40});  // unchanged
+  }
+  // The server checks too.
+  auto& core = *remote.core();
+  CHECK_THROWS_AS(
+      (core.call<detail::op::SharedReadRange>(r.id(), std::uint64_t{3}, std::uint64_t{3})),
+      IndexError);
+  CHECK_THROWS_AS(
+      (core.call<detail::op::SharedWriteRange>(r.id(), std::uint64_t{0}, Bytes(3, 'x'))),
+      ValueError);
+}
+
+TEST_CASE("array: a slice never sees half of a store_slice from another process",
+          "[array][process]") {
+  struct Pair {
+    std::int64_t a, b;  // 16 bytes: not lock-free
+  };
+  auto mgr = Manager::spawn();
+  auto ints = mgr.array<std::int32_t>("ints", 64);
+  auto pairs = mgr.array<Pair>("pairs", 8);
+  test::Pipe stop;
+  pid_t writer = test::fork_child([&] {
+    for (std::int32_t k = 1; k <= 2000; ++k) {
+      ints.store_slice(0, std::vector<std::int32_t>(64, k));
+      pairs.store_slice(0, std::vector<Pair>(8, Pair{k, -k}));
+    }
+    stop.write("s");
+  });
+  auto remote = rpc_client(mgr);
+  auto rints = remote.array<std::int32_t>("ints", 64);
+  bool torn = false;
+  for (int round = 0; round < 200 && !torn; ++round) {
+    for (auto v : {ints.slice(0, 64), rints.slice(0, 64)})
+      torn |= std::count(v.begin(), v.end(), v.front()) != 64;
+    auto p = pairs.slice(0, 8);
+    for (auto& x : p) torn |= x.a != p.front().a || x.b != -x.a;
+  }
+  CHECK(stop.read(1) == "s");
+  CHECK(test::wait_child(writer) == 0);
+  CHECK_FALSE(torn);
+  CHECK(ints.slice(10, 12) == std::vector<std::int32_t>{2000, 2000});
+}

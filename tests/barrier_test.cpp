@@ -112,7 +112,7 @@ TEST_CASE("barrier: bad input gets clear errors", "[barrier]") {
   auto mgr = Manager::spawn();
   CHECK_THROWS_AS(mgr.barrier("zero", 0), ValueError);
   CHECK_THROWS_AS(detail::open_object(*mgr.core(), "zero", Kind::barrier, "barrier",
-                                      ValueCode::opaque, encode(std::uint64_t{0})),
+                                      ValueCode::opaque, Barrier::params(0, {})),
                   ValueError);
   auto bar = mgr.barrier("B", 2);
   CHECK_THROWS_AS(bar.wait(-1ms), ValueError);
@@ -120,5 +120,136 @@ TEST_CASE("barrier: bad input gets clear errors", "[barrier]") {
   CHECK_THROWS_AS((core.call<detail::op::BarrierWait>(bar.id(), std::int64_t{-9})), ValueError);
   CHECK(bar.n_waiting() == 0);
   CHECK_THROWS_AS(mgr.barrier("B", 3), TypeMismatch);
+  CHECK_THROWS_AS(mgr.barrier("B", 2, {.action = [] {}, .timeout = {}}), TypeMismatch);
+  CHECK_THROWS_AS(mgr.barrier("B", 2, {.action = {}, .timeout = 1s}), TypeMismatch);
   CHECK_THROWS_AS(mgr.event("B"), TypeMismatch);
+  CHECK_THROWS_AS((core.call<detail::op::BarrierActionDone>(bar.id(), true, std::string())),
+                  StateError);
+}
+
+TEST_CASE("barrier: the action runs once per cycle, in the last party, before any is released",
+          "[barrier][process]") {
+  auto mgr = Manager::spawn();
+  auto arrived = mgr.dict<int, std::int64_t>("arrived");
+  auto actions = mgr.list<std::int64_t>("actions");  // arrivals seen by each action
+  auto runners = mgr.list<int>("runners");
+  int cycle = 0;  // each process counts its own cycles
+  auto record = [&] {
+    actions.append(arrived.get(cycle));
+    runners.append(static_cast<int>(::getpid()));
+  };
+  auto bar = mgr.barrier("B", 3, {.action = record, .timeout = {}});
+  constexpr int cycles = 4;
+  auto codes = test::run_children(3, [&](int) {
+    for (cycle = 0; cycle < cycles; ++cycle) {
+      arrived.increment(cycle, 1);
+      std::size_t idx = bar.wait();
+      if (idx > 2) throw std::runtime_error("bad index");
+      // Released only after this cycle's action ran.
+      if (actions.size() != static_cast<std::size_t>(cycle + 1))
+        throw std::runtime_error("released before the action ran");
+    }
+  });
+  CHECK(codes == std::vector<int>(3, 0));
+  // Each action ran when all 3 had arrived, exactly once per cycle.
+  CHECK(actions.to_vector() == std::vector<std::int64_t>(cycles, 3));
+  CHECK(runners.size() == static_cast<std::size_t>(cycles));
+  CHECK_FALSE(bar.broken());
+}
+
+TEST_CASE("barrier: an action that throws breaks the barrier for the others",
+          "[barrier][process]") {
+  auto mgr = Manager::spawn();
+  auto bar = mgr.barrier(
+      "B", 3, {.action = [] { throw std::runtime_error("action failed"); }, .timeout = {}});
+  test::Pipe out;
+  std::vector<pid_t> kids;
+  for (int i = 0; i < 2; ++i)
+    kids.push_back(test::fork_child([&] {
+      try {
+        bar.wait();
+        out.write("r");
+      } catch (const BrokenBarrier&) {
+        out.write("b");
+      }
+    }));
+  REQUIRE(test::wait_parked(mgr, "B", 2));
+  CHECK_THROWS_WITH(bar.wait(), "action failed");
+  CHECK(out.read(2) == "bb");
+  for (pid_t p : kids) CHECK(test::wait_child(p) == 0);
+  CHECK(bar.broken());
+  CHECK_THROWS_AS(bar.wait(), BrokenBarrier);
+  bar.reset();
+  CHECK_FALSE(bar.broken());
+}
+
+TEST_CASE("barrier: kill -9 of the party running the action breaks it for the others",
+          "[barrier][process]") {
+  auto mgr = Manager::spawn();
+  test::Pipe running;
+  auto hang = [&] {
+    running.write("a");
+    ::pause();
+  };
+  auto bar = mgr.barrier("B", 2, {.action = hang, .timeout = {}});
+  bool broken = false;
+  auto waiter = std::async(std::launch::async, [&] {
+    try {
+      bar.wait();
+    } catch (const BrokenBarrier&) {
+      broken = true;
+    }
+  });
+  REQUIRE(test::wait_parked(mgr, "B", 1));
+  pid_t runner = test::fork_child([&] { bar.wait(); });
+  running.read(1);
+  ::kill(runner, SIGKILL);
+  test::wait_child(runner);
+  waiter.get();
+  CHECK(broken);
+  CHECK(bar.broken());
+}
+
+TEST_CASE("barrier: a proxy without the action that arrives last breaks the barrier",
+          "[barrier][process]") {
+  auto mgr = Manager::spawn();
+  auto bar = mgr.barrier("B", 2, {.action = [] {}, .timeout = {}});
+  auto box = mgr.dict<int, Barrier>("box");
+  box.set(0, bar);
+  test::Pipe out;
+  pid_t waiter = test::fork_child([&] {
+    try {
+      bar.wait();
+    } catch (const BrokenBarrier&) {
+      out.write("b");
+    }
+  });
+  REQUIRE(test::wait_parked(mgr, "B", 1));
+  CHECK_THROWS_AS(box.get(0).wait(), StateError);  // decoded: carries no action
+  CHECK(out.read(1) == "b");
+  CHECK(test::wait_child(waiter) == 0);
+  CHECK(bar.broken());
+}
+
+TEST_CASE("barrier: the default timeout breaks it as in Python", "[barrier][process]") {
+  auto mgr = Manager::spawn();
+  auto bar = mgr.barrier("B", 3, {.action = {}, .timeout = 100ms});
+  test::Pipe out;
+  pid_t child = test::fork_child([&] {
+    auto start = std::chrono::steady_clock::now();
+    try {
+      bar.wait();
+    } catch (const BrokenBarrier&) {
+      auto took = std::chrono::steady_clock::now() - start;
+      out.write(took >= 100ms && took < 2s ? "t" : "x");
+    }
+  });
+  CHECK(out.read(1) == "t");
+  CHECK(test::wait_child(child) == 0);
+  CHECK(bar.broken());
+  // An explicit timeout overrides the default.
+  auto slow = mgr.barrier("C", 2, {.action = {}, .timeout = 60s});
+  auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(slow.wait(20ms).has_value());
+  CHECK(std::chrono::steady_clock::now() - start < 30s);
 }

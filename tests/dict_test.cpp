@@ -144,3 +144,61 @@ TEST_CASE("dict: many threads of one process share a proxy", "[dict]") {
   for (auto& t : threads) t.join();
   CHECK(d.get(0) == 2000);
 }
+
+TEST_CASE("dict: Dict in Dict, Dict in List, List in Dict across processes", "[dict][process]") {
+  auto mgr = Manager::spawn();
+  using Inner = Dict<std::string, int>;
+  auto outer = mgr.dict<std::string, Inner>("outer");
+  auto rows = mgr.list<Inner>("rows");
+  auto groups = mgr.dict<std::string, List<std::string>>("groups");
+  outer.set("a", mgr.dict<std::string, int>());
+  rows.append(mgr.dict<std::string, int>());
+  rows.append(mgr.dict<std::string, int>());
+  groups.set("g", mgr.list<std::string>());
+  auto codes = test::run_children(2, [&](int i) {
+    outer.get("a")[std::to_string(i)] = i + 10;
+    rows.at(i).set("row", i);
+    groups.get("g").append("child" + std::to_string(i));
+  });
+  CHECK(codes == std::vector<int>{0, 0});
+  auto inner = outer.get("a");
+  CHECK(inner.get("0") == 10);
+  CHECK(inner.get("1") == 11);
+  CHECK(rows.at(0).get("row") == 0);
+  CHECK(rows.at(1).get("row") == 1);
+  auto names = groups.get("g").to_vector();
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"child0", "child1"});
+  // Nested twice: a Dict of Dicts of Dicts.
+  auto deep = mgr.dict<int, Dict<int, Inner>>("deep");
+  auto mid = mgr.dict<int, Inner>();
+  mid.set(1, inner);
+  deep.set(0, mid);
+  CHECK(deep.get(0).get(1).get("1") == 11);
+}
+
+TEST_CASE("dict: popitem takes the last inserted, fromkeys, created with contents",
+          "[dict][process]") {
+  auto mgr = Manager::spawn();
+  auto d = mgr.dict<std::string, int>("d", {{"a", 1}, {"b", 2}, {"c", 3}});
+  CHECK(d.keys() == std::vector<std::string>{"a", "b", "c"});
+  // Contents apply only when created: a reopen keeps what is there.
+  REQUIRE(test::run_children(1, [&](int) {
+            auto again = mgr.dict<std::string, int>("d", {{"x", 9}});
+            if (again.size() != 3) throw std::runtime_error("contents applied twice");
+            again.set("d", 4);
+          }) == std::vector<int>{0});
+  CHECK(d.popitem() == std::pair<std::string, int>{"d", 4});
+  d.set("a", 10);  // assignment keeps the position
+  CHECK(d.popitem() == std::pair<std::string, int>{"c", 3});
+  CHECK(d.popitem() == std::pair<std::string, int>{"b", 2});
+  CHECK(d.popitem() == std::pair<std::string, int>{"a", 10});
+  CHECK_THROWS_AS(d.popitem(), KeyError);
+
+  auto f = mgr.dict_fromkeys<std::string, int>("f", {"x", "y"}, 7);
+  CHECK(f.items() == std::vector<std::pair<std::string, int>>{{"x", 7}, {"y", 7}});
+  auto g = mgr.dict_fromkeys<int, std::string>("g", std::vector<int>{3, 1});
+  CHECK(g.items() == std::vector<std::pair<int, std::string>>{{3, ""}, {1, ""}});
+  auto h = mgr.dict<int, int>("h", std::map<int, int>{{2, 4}, {1, 1}});
+  CHECK(h.keys() == std::vector<int>{1, 2});
+}

@@ -208,3 +208,46 @@ TEST_CASE("lock: bad input gets clear errors", "[lock]") {
   CHECK_THROWS_AS(mgr.event("L"), TypeMismatch);
   CHECK_THROWS_AS((mgr.dict<int, int>("L")), TypeMismatch);
 }
+
+TEST_CASE("lock: owner() names the holding process and connection", "[lock][process]") {
+  auto mgr = Manager::spawn();
+  auto lock = mgr.lock("L");
+  auto rlock = mgr.rlock("R");
+  CHECK_FALSE(lock.owner().has_value());
+  test::Pipe held;
+  pid_t child = test::fork_child([&] {
+    lock.acquire();
+    rlock.acquire();
+    rlock.acquire();
+    held.write("h");
+    ::pause();
+  });
+  held.read(1);
+  auto o = lock.owner();
+  REQUIRE(o.has_value());
+  CHECK(o->pid == child);
+  CHECK(o->levels == 1);
+  auto r = rlock.owner();
+  REQUIRE(r.has_value());
+  CHECK(r->pid == child);
+  CHECK(r->session == o->session);  // the child's one thread, one connection
+  CHECK(r->levels == 2);
+  ::kill(child, SIGKILL);
+  test::wait_child(child);
+  // Released with its owner's connection; then this process holds it.
+  CHECK(lock.try_acquire_for(10s).value().previous_owner_died);
+  auto mine = lock.owner();
+  REQUIRE(mine.has_value());
+  CHECK(mine->pid == ::getpid());
+  CHECK(mine->session != o->session);
+  lock.release();
+  // Over TCP the server cannot know the process id.
+  SpawnOptions with_tcp;
+  with_tcp.extra_listen = {"tcp://127.0.0.1:0"};
+  auto tcp = Manager::spawn(with_tcp);
+  auto remote = Manager::connect(tcp.addresses().at(1), tcp.key());
+  auto tl = remote.lock("T");
+  tl.acquire();
+  CHECK(tcp.lock("T").owner().value().pid == 0);
+  tl.release();
+}

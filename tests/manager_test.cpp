@@ -194,3 +194,29 @@ TEST_CASE("manager: shutdown() stops the server for every client", "[manager]") 
   CHECK(test::wait_gone(server, 1s));
   CHECK_THROWS_AS(cd.get(1), ConnectionLost);
 }
+
+TEST_CASE("manager: SpawnOptions::key, AuthKey to and from hex for workers", "[manager][process]") {
+  auto chosen = AuthKey::from_hex("00ff10Ab");
+  CHECK(chosen.bytes() == std::string("\x00\xff\x10\xab", 4));
+  CHECK(chosen.to_hex() == "00ff10ab");
+  auto random = AuthKey::random();
+  CHECK(AuthKey::from_hex(random.to_hex()) == random);
+  CHECK_THROWS_AS(AuthKey::from_hex(""), ValueError);
+  CHECK_THROWS_AS(AuthKey::from_hex("abc"), ValueError);
+  CHECK_THROWS_AS(AuthKey::from_hex("zz"), ValueError);
+  SpawnOptions options;
+  options.key = AuthKey();
+  CHECK_THROWS_AS(Manager::spawn(options), ValueError);
+
+  options.key = chosen;
+  auto mgr = Manager::spawn(options);
+  CHECK(mgr.key() == chosen);
+  // A worker gets the address and the key as text, as through its environment.
+  const std::string address = mgr.address(), hex = mgr.key().to_hex();
+  REQUIRE(test::run_children(1, [&](int) {
+            auto worker = Manager::connect(address, AuthKey::from_hex(hex));
+            worker.list<int>("done").append(1);
+          }) == std::vector<int>{0});
+  CHECK(mgr.list<int>("done").size() == 1);
+  CHECK_THROWS_AS(Manager::connect(address, AuthKey::from_hex("00ff10ac")).ping(), AuthError);
+}

@@ -411,3 +411,127 @@ TEST_CASE("queue: proxies travel through a queue and objects() lists sizes", "[q
     }
   CHECK(found);
 }
+
+TEST_CASE("queue: Queue of Dicts and Queue of Lists carry proxies across processes",
+          "[queue][process]") {
+  auto mgr = Manager::spawn();
+  auto dicts = mgr.queue<Dict<std::string, int>>("dicts");
+  auto lists = mgr.queue<List<int>>("lists");
+  test::Pipe done;
+  pid_t child = test::fork_child([&] {
+    auto d = dicts.get(10s).value();
+    d.set("seen", 1);
+    auto l = lists.get(10s).value();
+    l.extend({1, 2, 3});
+  });
+  auto d = mgr.dict<std::string, int>();
+  auto l = mgr.list<int>();
+  dicts.put(d);
+  lists.put(l);
+  REQUIRE(test::wait_child(child) == 0);
+  CHECK(d.get("seen") == 1);
+  CHECK(l.to_vector() == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("queue: after shutdown() puts fail, gets drain and then fail, parked getters wake",
+          "[queue][process]") {
+  auto mgr = Manager::spawn();
+  auto q = mgr.queue<int>("q");
+  // A consumer process parked in get() (queue empty) wakes with ShutDown.
+  test::Pipe result;
+  pid_t waiter = test::fork_child([&] {
+    try {
+      q.get();
+      result.write("item");
+    } catch (const ShutDown&) {
+      result.write("shut");
+    }
+  });
+  REQUIRE(wait_status(q, [](auto s) { return s.getters == 1; }));
+  q.put(1);
+  CHECK(result.read(4) == "item");
+  REQUIRE(test::wait_child(waiter) == 0);
+
+  q.put(2);
+  q.put(3);
+  CHECK_FALSE(q.is_shutdown());
+  q.shutdown();
+  CHECK(q.is_shutdown());
+  CHECK_THROWS_AS(q.put(4), ShutDown);
+  CHECK_THROWS_AS(q.try_put(4), ShutDown);
+  // Consumers in other processes drain what is left, then see ShutDown.
+  auto got = mgr.list<int>("got");
+  auto codes = test::run_children(2, [&](int) {
+    for (;;) {
+      try {
+        got.append(q.get());
+      } catch (const ShutDown&) {
+        return;
+      }
+    }
+  });
+  CHECK(codes == std::vector<int>{0, 0});
+  auto all = got.to_vector();
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<int>{2, 3});
+  CHECK_THROWS_AS(q.try_get(), ShutDown);
+  CHECK_THROWS_AS(q.get(10ms), ShutDown);
+  CHECK_THROWS_AS(q.get_many(5), ShutDown);
+  q.shutdown();  // idempotent
+}
+
+TEST_CASE("queue: shutdown(true) drops items and wakes parked putters and getters",
+          "[queue][process]") {
+  auto mgr = Manager::spawn();
+  auto full = mgr.queue<int>("full", 1);
+  full.put(1);
+  auto empty = mgr.queue<int>("empty");
+  test::Pipe result;
+  pid_t putter = test::fork_child([&] {
+    try {
+      full.put(2);
+    } catch (const ShutDown&) {
+      result.write("p");
+    }
+  });
+  pid_t getter = test::fork_child([&] {
+    try {
+      empty.get();
+    } catch (const ShutDown&) {
+      result.write("g");
+    }
+  });
+  REQUIRE(wait_status(full, [](auto s) { return s.putters == 1; }));
+  REQUIRE(wait_status(empty, [](auto s) { return s.getters == 1; }));
+  full.shutdown(true);
+  empty.shutdown(true);
+  auto both = result.read(2);
+  std::sort(both.begin(), both.end());
+  CHECK(both == "gp");
+  CHECK(test::wait_child(putter) == 0);
+  CHECK(test::wait_child(getter) == 0);
+  CHECK(full.size() == 0);
+  CHECK_THROWS_AS(full.get(), ShutDown);
+}
+
+TEST_CASE("joinable_queue: shutdown(true) lets join return once taken tasks are done",
+          "[queue][process]") {
+  auto mgr = Manager::spawn();
+  auto q = mgr.joinable_queue<int>("jq");
+  q.put_many(std::vector<int>{1, 2, 3, 4});
+  CHECK(q.get() == 1);  // taken, not yet done
+  test::Pipe joined;
+  pid_t joiner = test::fork_child([&] {
+    q.join();
+    joined.write("j");
+  });
+  REQUIRE(wait_status(q, [](auto s) { return s.joiners == 1; }));
+  q.shutdown(true);  // drops 2, 3, 4: they count as done
+  auto s = status(q);
+  CHECK(s.unfinished == 1);
+  CHECK(s.size == 0);
+  q.task_done();
+  CHECK(joined.read(1) == "j");
+  CHECK(test::wait_child(joiner) == 0);
+  CHECK(q.join(0s));
+}

@@ -88,14 +88,15 @@ TEST_CASE("semaphore: waiters are served in arrival order", "[semaphore][process
   CHECK(order.to_vector() == std::vector<int>{0, 1, 2, 3, 4});
 }
 
-TEST_CASE("semaphore: kill -9 of a holder returns its permits within 100 ms",
+TEST_CASE("semaphore: session-aware, kill -9 of a holder returns its permits within 100 ms",
           "[semaphore][process]") {
   auto mgr = Manager::spawn();
+  const SemaphoreOptions aware{.session_aware = true};
   for (std::string kind : {"semaphore", "bounded_semaphore"}) {
     DYNAMIC_SECTION(kind) {
       detail::SemaphoreBase s = kind == "semaphore"
-                                    ? detail::SemaphoreBase(mgr.semaphore("S", 2))
-                                    : detail::SemaphoreBase(mgr.bounded_semaphore("S", 2));
+                                    ? detail::SemaphoreBase(mgr.semaphore("S", 2, aware))
+                                    : detail::SemaphoreBase(mgr.bounded_semaphore("S", 2, aware));
       bool got = false;
       auto took = test::time_to_take_after_kill(
           mgr, "S", 1,
@@ -110,8 +111,39 @@ TEST_CASE("semaphore: kill -9 of a holder returns its permits within 100 ms",
       CHECK(got);
       CHECK(took < 100ms);
       CHECK(s.value() == 2);  // both permits back, no more
+      // Only a holder releases, and only what it holds.
+      CHECK_THROWS_AS(s.release(), StateError);
+      s.acquire();
+      CHECK_THROWS_AS(s.release(2), StateError);
+      s.release();
+      CHECK(s.value() == 2);
     }
   }
+}
+
+TEST_CASE("semaphore: counts like Python's, a dead worker's permit stays taken until released",
+          "[semaphore][process]") {
+  auto mgr = Manager::spawn();
+  // CPython's test: a worker acquires BoundedSemaphore(1) and exits; the
+  // parent's release() brings the value back to 1 with no error.
+  auto b = mgr.bounded_semaphore("B", 1);
+  REQUIRE(test::run_children(1, [&](int) { b.acquire(); }) == std::vector<int>{0});
+  CHECK(b.value() == 0);
+  b.release();
+  CHECK(b.value() == 1);
+  CHECK_THROWS_AS(b.release(), ValueError);
+
+  // A plain one: the worker's permit stays taken, and a release from
+  // another process gives it back exactly once.
+  auto s = mgr.semaphore("S", 1);
+  REQUIRE(test::run_children(1, [&](int) { s.acquire(); }) == std::vector<int>{0});
+  CHECK(s.value() == 0);
+  CHECK_FALSE(s.try_acquire());
+  REQUIRE(test::run_children(1, [&](int) { s.release(); }) == std::vector<int>{0});
+  CHECK(s.value() == 1);
+
+  // Reopening with other options is a TypeMismatch.
+  CHECK_THROWS_AS(mgr.semaphore("S", 1, {.session_aware = true}), TypeMismatch);
 }
 
 TEST_CASE("semaphore: bad input gets clear errors", "[semaphore]") {
@@ -119,8 +151,10 @@ TEST_CASE("semaphore: bad input gets clear errors", "[semaphore]") {
   CHECK_THROWS_AS(mgr.semaphore("neg", -1), ValueError);
   CHECK_THROWS_AS(mgr.bounded_semaphore("neg", -1), ValueError);
   // The server checks too.
+  Bytes negative;
+  encode_into(negative, std::int64_t{-1}, false);
   CHECK_THROWS_AS(detail::open_object(*mgr.core(), "neg", Kind::semaphore, "semaphore",
-                                      ValueCode::opaque, encode(std::int64_t{-1})),
+                                      ValueCode::opaque, negative),
                   ValueError);
   auto s = mgr.semaphore("S", 1);
   CHECK_THROWS_AS(s.try_acquire_for(-1ms), ValueError);

@@ -118,6 +118,15 @@ Bytes encode(const T& value) {
   return out;
 }
 
+// Encodes every item of `range`, in order, each as its own archive.
+template <class Range>
+std::vector<Bytes> encode_each(const Range& range) {
+  std::vector<Bytes> out;
+  if constexpr (requires { range.size(); }) out.reserve(range.size());
+  for (const auto& v : range) out.push_back(encode(v));
+  return out;
+}
+
 namespace detail {
 
 // Cereal's portable-binary format, read from a byte range with every size
@@ -343,8 +352,8 @@ T decode(std::string_view in) {
   return value;
 }
 
-// Arithmetic encodings the server understands, for server-side increment
-// and compare. Fixed values (docs/PROTOCOL.md).
+// Encodings the server understands, for server-side increment (arithmetic
+// codes) and sort (every code but opaque). Fixed values (docs/PROTOCOL.md).
 enum class ValueCode : std::uint8_t {
   opaque = 0,
   i8,
@@ -357,13 +366,14 @@ enum class ValueCode : std::uint8_t {
   u64,
   f32,
   f64,
-  boolean
+  boolean,
+  string  // std::string: a u64 length, then the bytes
 };
 
 namespace detail {
 template <>
 struct EnumLimit<ValueCode> {
-  static constexpr ValueCode max = ValueCode::boolean;
+  static constexpr ValueCode max = ValueCode::string;
 };
 }  // namespace detail
 
@@ -398,13 +408,20 @@ constexpr ValueCode value_code() {
     return ValueCode::f32;
   else if constexpr (std::is_same_v<U, double>)
     return ValueCode::f64;
+  else if constexpr (std::is_same_v<U, std::string>)
+    return ValueCode::string;
   else
     return ValueCode::opaque;
 }
 
+namespace detail {
+constexpr bool is_arithmetic_code(ValueCode c) {
+  return c != ValueCode::opaque && c != ValueCode::boolean && c != ValueCode::string;
+}
+}  // namespace detail
+
 template <class T>
-constexpr bool is_arithmetic_value =
-    value_code<T>() != ValueCode::opaque&& value_code<T>() != ValueCode::boolean;
+constexpr bool is_arithmetic_value = detail::is_arithmetic_code(value_code<T>());
 
 // Customization point for type signatures; see the file comment.
 template <class T, class Enable = void>

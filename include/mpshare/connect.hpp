@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "mpshare/detail/protocol.hpp"
 
@@ -25,6 +26,36 @@ class AuthKey {
   }
   const std::string& bytes() const { return bytes_; }
   bool operator==(const AuthKey&) const = default;
+
+  // The key as lowercase hex digits, to hand to a worker (an environment
+  // variable, a command line); from_hex reads it back (either case).
+  // from_hex throws ValueError for an empty string, an odd length or a
+  // character that is not a hex digit.
+  std::string to_hex() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes_.size() * 2);
+    for (unsigned char c : bytes_) {
+      out.push_back(digits[c >> 4]);
+      out.push_back(digits[c & 0xF]);
+    }
+    return out;
+  }
+  static AuthKey from_hex(std::string_view hex) {
+    if (hex.empty() || hex.size() % 2 != 0)
+      throw ValueError("a hex auth key needs a positive, even number of digits (got " +
+                       std::to_string(hex.size()) + ")");
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      throw ValueError("a hex auth key holds only hex digits");
+    };
+    std::string bytes(hex.size() / 2, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+      bytes[i] = static_cast<char>(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
+    return from_string(std::move(bytes));
+  }
 
  private:
   std::string bytes_;

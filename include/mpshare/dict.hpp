@@ -46,12 +46,23 @@ class Dict : public detail::ProxyBase {
   }
   // Removes and returns; KeyError when absent.
   V pop(const K& key) { return decode_value<V>(call<detail::op::DictPop>(encode(key))); }
+  // Removes and returns the last inserted entry (Python's popitem);
+  // KeyError when empty.
+  std::pair<K, V> popitem() {
+    auto [k, v] = call<detail::op::DictPopItem>();
+    return {decode_value<K>(k), decode_value<V>(v)};
+  }
   void update(std::initializer_list<std::pair<K, V>> items) { update_range(items); }
   template <class Range>
   void update_range(const Range& items) {
-    detail::BytesPairs out;
-    for (const auto& [k, v] : items) out.emplace_back(encode(k), encode(v));
-    call<detail::op::DictUpdate>(out);
+    call<detail::op::DictUpdate>(encode_pairs(items));
+  }
+
+  // The open parameters for Manager::dict with initial contents (a range
+  // of key-value pairs).
+  template <class Range>
+  static Bytes params(const Range& items) {
+    return encode(encode_pairs(items));
   }
   // Atomic on the server; a missing key counts as 0. Returns the new value.
   V increment(const K& key, const V& delta = V{1}) requires is_arithmetic_value<V> {
@@ -94,6 +105,14 @@ class Dict : public detail::ProxyBase {
     K key_;
   };
   Entry operator[](const K& key) { return Entry(*this, key); }
+
+ private:
+  template <class Range>
+  static detail::BytesPairs encode_pairs(const Range& items) {
+    detail::BytesPairs out;
+    for (const auto& [k, v] : items) out.emplace_back(encode(k), encode(v));
+    return out;
+  }
 };
 
 template <class K, class V>
@@ -102,3 +121,11 @@ struct TypeName<Dict<K, V>> {
 };
 
 }  // namespace mpshare
+
+// A Dict has a mapped_type, which also makes Cereal's generic map
+// serializer match it: a Dict is serialized as the proxy it is (its member
+// save/load), so that it can be stored inside containers.
+namespace cereal {
+template <class Archive, class K, class V>
+struct specialize<Archive, mpshare::Dict<K, V>, specialization::member_load_save> {};
+}  // namespace cereal

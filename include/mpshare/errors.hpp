@@ -29,6 +29,7 @@ enum class Errc : std::uint16_t {
   task_error = 14,      // a Pool task threw
   worker_lost = 15,     // a Pool task's workers died max_attempts times
   task_timeout = 16,    // a Pool task ran longer than its task_timeout
+  shut_down = 17,       // the queue was shut down (Python 3.13's queue.ShutDown)
 };
 
 const std::error_category& error_category() noexcept;
@@ -60,6 +61,7 @@ MPSHARE_DEFINE_ERROR(ValueError, value_error)
 MPSHARE_DEFINE_ERROR(StateError, state_error)
 MPSHARE_DEFINE_ERROR(NoSuchObject, no_such_object)
 MPSHARE_DEFINE_ERROR(EOFError, eof_error)
+MPSHARE_DEFINE_ERROR(ShutDown, shut_down)
 
 MPSHARE_DEFINE_ERROR(WorkerLost, worker_lost)
 MPSHARE_DEFINE_ERROR(TaskTimeout, task_timeout)

@@ -28,9 +28,7 @@ class List : public detail::ProxyBase {
   void extend(std::initializer_list<T> vs) { extend_range(vs); }
   template <class Range>
   void extend_range(const Range& vs) {
-    detail::BytesList out;
-    for (const auto& v : vs) out.push_back(encode(v));
-    call<detail::op::ListExtend>(out);
+    call<detail::op::ListExtend>(encode_each(vs));
   }
   // Inserts before index i (clamped like Python's list.insert).
   void insert(std::int64_t i, const T& v) { call<detail::op::ListInsert>(i, encode(v)); }
@@ -57,6 +55,37 @@ class List : public detail::ProxyBase {
   std::vector<T> to_vector() const { return slice(0, std::numeric_limits<std::int64_t>::max()); }
   void reverse() { call<detail::op::ListReverse>(); }
   void clear() { call<detail::op::ListClear>(); }
+
+  // Sorts on the server, stably, by value (ascending, or descending with
+  // `reverse`; equal items keep their order either way). Offered only for
+  // element types whose encoding the server decodes: arithmetic types,
+  // bool and std::string (bytewise order). Floating-point NaNs sort last.
+  void sort(bool reverse = false) requires(value_code<T>() != ValueCode::opaque) {
+    call<detail::op::ListSort>(reverse);
+  }
+  // Python's l[start:stop] = values: replaces the items in [start, stop)
+  // (Python's slice bounds) with `values`, which may differ in length.
+  template <class Range>
+  void set_slice(std::int64_t start, std::int64_t stop, const Range& values) {
+    call<detail::op::ListSetSlice>(start, stop, encode_each(values));
+  }
+  void set_slice(std::int64_t start, std::int64_t stop, std::initializer_list<T> values) {
+    call<detail::op::ListSetSlice>(start, stop, encode_each(values));
+  }
+  // Python's del l[start:stop].
+  void erase(std::int64_t start, std::int64_t stop) {
+    call<detail::op::ListEraseSlice>(start, stop);
+  }
+  // Python's l *= n: the items repeated n times; n <= 0 empties the list.
+  // ValueError if the result would exceed the server's limit (2^30 bytes
+  // of items).
+  void repeat(std::int64_t n) { call<detail::op::ListRepeat>(n); }
+
+  // The open parameters for Manager::list with initial contents.
+  template <class Range>
+  static Bytes params(const Range& values) {
+    return encode(encode_each(values));
+  }
 };
 
 template <class T>

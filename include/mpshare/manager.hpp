@@ -12,8 +12,12 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <initializer_list>
 #include <memory>
+#include <optional>
+#include <ranges>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mpshare/array.hpp"
@@ -22,6 +26,7 @@
 #include "mpshare/dict.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/queue.hpp"
+#include "mpshare/set.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
 
@@ -47,6 +52,9 @@ struct SpawnOptions {
   // Server low-latency mode: poll this long after activity before sleeping.
   std::chrono::microseconds server_spin{0};
   std::uint32_t max_frame = detail::default_max_frame;
+  // The server's key; unset: 32 random bytes. An empty key is a ValueError.
+  // Give workers Manager::key() (AuthKey::to_hex / from_hex to pass it on).
+  std::optional<AuthKey> key;
 };
 
 class Manager {
@@ -75,7 +83,47 @@ class Manager {
   }
   template <class T>
   List<T> list(const std::string& name = {}) {
-    return open<List<T>>(name, Kind::list, ValueCode::opaque);
+    return open<List<T>>(name, Kind::list, value_code<T>());
+  }
+  template <class T>
+  Set<T> set(const std::string& name = {}) {
+    return open<Set<T>>(name, Kind::set, value_code<T>());
+  }
+  // Containers created with contents: mgr.dict<K, V>(name, {{k, v}, ...}),
+  // mgr.list<T>(name, {...}), mgr.set<T>(name, {...}), or any range. The
+  // contents apply only when this call creates the object, in one atomic
+  // step (no client sees it partly filled); an existing object is opened
+  // as it is.
+  template <class K, class V>
+  Dict<K, V> dict(const std::string& name, std::initializer_list<std::pair<K, V>> contents) {
+    return open<Dict<K, V>>(name, Kind::dict, value_code<V>(), Dict<K, V>::params(contents));
+  }
+  template <class K, class V, std::ranges::input_range Range>
+  Dict<K, V> dict(const std::string& name, const Range& contents) {
+    return open<Dict<K, V>>(name, Kind::dict, value_code<V>(), Dict<K, V>::params(contents));
+  }
+  // Python's dict.fromkeys: a Dict created with every key mapped to `value`.
+  template <class K, class V, std::ranges::input_range Range = std::initializer_list<K>>
+  Dict<K, V> dict_fromkeys(const std::string& name, const Range& keys, const V& value = V{}) {
+    std::vector<std::pair<K, V>> contents;
+    for (const auto& k : keys) contents.emplace_back(k, value);
+    return dict<K, V>(name, contents);
+  }
+  template <class T>
+  List<T> list(const std::string& name, std::initializer_list<T> contents) {
+    return open<List<T>>(name, Kind::list, value_code<T>(), List<T>::params(contents));
+  }
+  template <class T, std::ranges::input_range Range>
+  List<T> list(const std::string& name, const Range& contents) {
+    return open<List<T>>(name, Kind::list, value_code<T>(), List<T>::params(contents));
+  }
+  template <class T>
+  Set<T> set(const std::string& name, std::initializer_list<T> contents) {
+    return open<Set<T>>(name, Kind::set, value_code<T>(), Set<T>::params(contents));
+  }
+  template <class T, std::ranges::input_range Range>
+  Set<T> set(const std::string& name, const Range& contents) {
+    return open<Set<T>>(name, Kind::set, value_code<T>(), Set<T>::params(contents));
   }
   // Value/Array in shared memory (value.hpp, array.hpp). Reopening an
   // existing name ignores `initial`; another size or type is TypeMismatch.
@@ -126,22 +174,30 @@ class Manager {
   Condition condition(const std::string& name, const RLock& lock) {
     return open<Condition>(name, Kind::condition, ValueCode::opaque, encode(lock.id()));
   }
-  // A negative value is a ValueError; reopening with another value a TypeMismatch.
-  Semaphore semaphore(const std::string& name = {}, std::int64_t value = 1) {
-    return open<Semaphore>(name, Kind::semaphore, ValueCode::opaque, semaphore_params(value));
+  // A negative value is a ValueError; reopening with another value or
+  // options a TypeMismatch. Permits count as in Python unless
+  // options.session_aware (sync.hpp).
+  Semaphore semaphore(const std::string& name = {}, std::int64_t value = 1,
+                      SemaphoreOptions options = {}) {
+    return open<Semaphore>(name, Kind::semaphore, ValueCode::opaque,
+                           semaphore_params(value, options));
   }
-  BoundedSemaphore bounded_semaphore(const std::string& name = {}, std::int64_t value = 1) {
+  BoundedSemaphore bounded_semaphore(const std::string& name = {}, std::int64_t value = 1,
+                                     SemaphoreOptions options = {}) {
     return open<BoundedSemaphore>(name, Kind::bounded_semaphore, ValueCode::opaque,
-                                  semaphore_params(value));
+                                  semaphore_params(value, options));
   }
   Event event(const std::string& name = {}) {
     return open<Event>(name, Kind::event, ValueCode::opaque);
   }
-  // parties == 0 is a ValueError; reopening with other parties a TypeMismatch.
-  Barrier barrier(const std::string& name, std::size_t parties) {
+  // parties == 0 is a ValueError; reopening with other parties, with or
+  // without an action when it was created the other way, or with another
+  // timeout is a TypeMismatch. options: an action and a default timeout
+  // (sync.hpp).
+  Barrier barrier(const std::string& name, std::size_t parties, BarrierOptions options = {}) {
     if (parties == 0) throw ValueError("a barrier needs at least one party");
-    return open<Barrier>(name, Kind::barrier, ValueCode::opaque,
-                         encode(static_cast<std::uint64_t>(parties)));
+    return open<Barrier>(name, Kind::barrier, ValueCode::opaque, Barrier::params(parties, options),
+                         std::move(options.action));
   }
 
   // Removes a named object (KeyError if none); its proxies then get NoSuchObject.
@@ -158,15 +214,20 @@ class Manager {
   Manager(std::shared_ptr<detail::ClientCore> core, std::unique_ptr<Spawned> spawned,
           std::vector<std::string> addresses);
 
-  static Bytes semaphore_params(std::int64_t value) {
+  static Bytes semaphore_params(std::int64_t value, SemaphoreOptions options) {
     if (value < 0) throw ValueError("semaphore initial value must not be negative");
-    return encode(value);
+    Bytes out;
+    encode_into(out, value, options.session_aware);
+    return out;
   }
 
-  template <class P>
-  P open(const std::string& name, Kind kind, ValueCode code, const Bytes& params = {}) {
+  // `extra` goes to P's constructor after (core, id, name).
+  template <class P, class... Extra>
+  P open(const std::string& name, Kind kind, ValueCode code, const Bytes& params = {},
+         Extra&&... extra) {
     auto reply = detail::open_object(*core_, name, kind, P::type_signature(), code, params);
-    return P(core_, reply.object_id, name.empty() ? "@" + std::to_string(reply.object_id) : name);
+    return P(core_, reply.object_id, name.empty() ? "@" + std::to_string(reply.object_id) : name,
+             std::forward<Extra>(extra)...);
   }
 
   std::shared_ptr<detail::ClientCore> core_;

@@ -13,5 +13,6 @@
 #include "mpshare/process.hpp"
 #include "mpshare/pool.hpp"
 #include "mpshare/queue.hpp"
+#include "mpshare/set.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"

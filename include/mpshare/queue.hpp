@@ -9,6 +9,15 @@
 // ConnectionLost if the server goes away, NoSuchObject if the queue is
 // removed. A timed-out wait is a return value (false, std::nullopt, a short
 // count), not an exception; a negative timeout is a ValueError.
+//
+// Shutdown (Python 3.13's Queue.shutdown) ends consumers without
+// sentinels: after shutdown(), every put throws ShutDown, and get (also
+// try_get, get_many and the timed forms) returns what is left, then throws
+// ShutDown once the queue is empty. shutdown(true) also drops the items
+// (a JoinableQueue counts each as a finished task, so join() returns once
+// the tasks already taken are done) and wakes every parked get and put
+// with ShutDown at once. A put_many parked at that moment has put an
+// unknown prefix of its items.
 #pragma once
 
 #include <chrono>
@@ -54,13 +63,13 @@ class Queue : public detail::ProxyBase {
   // full; later putters' items never overtake a waiting batch.
   template <class Range>
   void put_many(const Range& items) {
-    auto encoded = encode_all(items);
+    auto encoded = encode_each(items);
     put_encoded(encoded, detail::wait_forever);
   }
   // Returns how many leading items were put before `timeout` passed.
   template <class Range, class Rep, class Period>
   std::size_t put_many(const Range& items, std::chrono::duration<Rep, Period> timeout) {
-    return put_encoded(encode_all(items), detail::timeout_ns(timeout));
+    return put_encoded(encode_each(items), detail::timeout_ns(timeout));
   }
   // Waits for at least one item, then returns up to `max_items` (0 is a
   // ValueError) in one round trip.
@@ -73,6 +82,10 @@ class Queue : public detail::ProxyBase {
     return decode_all<T>(get_encoded(max_items, detail::timeout_ns(timeout)));
   }
 
+  // Idempotent; shutdown(true) after shutdown() still drops what is left.
+  void shutdown(bool immediate = false) { call<detail::op::QueueShutdown>(immediate); }
+  bool is_shutdown() const { return call<detail::op::QueueInfo>().shut_down; }
+
   std::size_t size() const { return call<detail::op::QueueSize>(); }
   bool empty() const { return size() == 0; }
   bool full() const {
@@ -84,12 +97,6 @@ class Queue : public detail::ProxyBase {
 
  protected:
   static detail::BytesList one(const T& v) { return detail::BytesList{encode(v)}; }
-  template <class Range>
-  static detail::BytesList encode_all(const Range& items) {
-    detail::BytesList out;
-    for (const auto& v : items) out.push_back(encode(v));
-    return out;
-  }
   std::optional<T> first(const detail::BytesList& got) const {
     if (got.empty()) return std::nullopt;
     return decode_value<T>(got.front());

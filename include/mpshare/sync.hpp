@@ -6,8 +6,18 @@
 // Ownership: a Lock/RLock (and a Condition's lock) is owned by the calling
 // thread's connection. When a connection closes, even by kill -9, the
 // server releases its locks (the next acquirer's Grant says
-// previous_owner_died), returns its Semaphore permits, breaks any Barrier
-// it waited at and drops its waits.
+// previous_owner_died), breaks any Barrier it waited at and drops its
+// waits. Python's manager keeps a dead owner's lock held forever, so every
+// other process waiting for it hangs; a lock has exactly one owner, so
+// releasing it for the dead one is always right, and the flag tells the
+// next holder that the protected state may be half-updated.
+//
+// Semaphore permits are counts, as in Python: any process may release one,
+// and a permit taken by a process that exits stays taken until someone
+// releases it. A semaphore created with SemaphoreOptions{.session_aware =
+// true} instead ties each permit to the connection that took it (as
+// Hazelcast's session-aware ISemaphore): only a holder may release, and
+// the permits a connection holds go back when it closes.
 //
 // Thread safety: proxies are cheap copyable values usable from any thread;
 // each thread acts through its own connection, so a lock acquired in one
@@ -18,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -26,6 +37,14 @@
 #include "mpshare/detail/wait.hpp"
 
 namespace mpshare {
+
+// How a Semaphore or BoundedSemaphore counts (Manager::semaphore).
+struct SemaphoreOptions {
+  // Permits belong to the connection that acquired them: release() by a
+  // connection holding fewer than n is a StateError, and a closing
+  // connection's permits return to the semaphore.
+  bool session_aware = false;
+};
 
 namespace detail {
 
@@ -47,6 +66,9 @@ class LockBase : public ProxyBase {
   // StateError unless this thread's connection holds it.
   void release() { call<op::LockRelease>(); }
   bool locked() const { return call<op::LockLocked>(); }
+  // Who holds it (connection, process id, levels), or nullopt when free.
+  // The pid is known for clients on the server's Unix socket, 0 for TCP.
+  std::optional<LockOwner> owner() const { return call<op::LockOwnerOf>(); }
 
   // BasicLockable, Lockable, TimedLockable.
   void lock() { acquire(); }
@@ -91,7 +113,8 @@ class SemaphoreBase : public ProxyBase {
     return try_acquire_for(left < decltype(left)::zero() ? decltype(left)::zero() : left);
   }
   // n >= 1, else ValueError; a BoundedSemaphore released above its initial
-  // value is a ValueError (and unchanged).
+  // value is a ValueError (and unchanged). Any connection may release,
+  // unless the semaphore is session-aware (see SemaphoreOptions).
   void release(std::size_t n = 1) { call<op::SemRelease>(static_cast<std::uint64_t>(n)); }
   std::size_t value() const { return call<op::SemValue>(); }
 };
@@ -199,15 +222,49 @@ class Event : public detail::ProxyBase {
   }
 };
 
+// How a Barrier behaves (Manager::barrier), as Python's
+// Barrier(parties, action, timeout).
+struct BarrierOptions {
+  // Run by exactly one party, the last to arrive, before the others are
+  // released. If it throws, the barrier breaks: the others get
+  // BrokenBarrier and the exception propagates from that party's wait().
+  // The callable runs in the process of that party, so every process that
+  // may arrive last needs it: open the barrier with the same action there,
+  // or inherit the proxy across fork(). A proxy decoded from a container
+  // carries none; arriving last through it breaks the barrier
+  // (StateError).
+  std::function<void()> action;
+  // The limit of every wait() without its own; unset: none.
+  std::optional<std::chrono::nanoseconds> timeout;
+};
+
 // A rendezvous of `parties` waiters, reusable cycle after cycle.
 class Barrier : public detail::ProxyBase {
  public:
-  using ProxyBase::ProxyBase;
+  Barrier() = default;
+  Barrier(std::shared_ptr<detail::ClientCore> core, std::uint64_t id, std::string name,
+          std::function<void()> action = {})
+      : ProxyBase(std::move(core), id, std::move(name)),
+        action_(action ? std::make_shared<const std::function<void()>>(std::move(action))
+                       : nullptr) {}
   static std::string type_signature() { return "barrier"; }
+  // The open parameters for Manager::barrier.
+  static Bytes params(std::size_t parties, const BarrierOptions& options) {
+    Bytes out;
+    encode_into(out, static_cast<std::uint64_t>(parties), static_cast<bool>(options.action),
+                options.timeout ? detail::timeout_ns(*options.timeout) : detail::wait_forever);
+    return out;
+  }
 
   // Waits for every party; returns the arrival index (0 for the first).
-  // BrokenBarrier when the barrier is or becomes broken.
-  std::size_t wait() { return *call_waiting<detail::op::BarrierWait>(detail::wait_forever); }
+  // BrokenBarrier when the barrier is or becomes broken, or when the
+  // barrier's default timeout passes (which breaks it, as in Python).
+  std::size_t wait() {
+    auto r =
+        checked_core().call_wait<detail::op::BarrierWait>(id_, std::nullopt, detail::wait_default);
+    if (!r) throw BrokenBarrier("barrier '" + name_ + "': its timeout passed");
+    return finish(*r);
+  }
   // As wait(); nullopt when the time passed first, which breaks the barrier
   // for every other waiter.
   template <class Rep, class Period>
@@ -215,7 +272,7 @@ class Barrier : public detail::ProxyBase {
     const std::int64_t ns = detail::timeout_ns(d);
     auto r = call_waiting<detail::op::BarrierWait>(ns);
     if (!r) return std::nullopt;
-    return static_cast<std::size_t>(*r);
+    return finish(*r);
   }
   // Breaks the barrier: waiters and later waits get BrokenBarrier.
   void abort() { call<detail::op::BarrierAbort>(); }
@@ -224,6 +281,37 @@ class Barrier : public detail::ProxyBase {
   bool broken() const { return call<detail::op::BarrierBroken>(); }
   std::size_t parties() const { return call<detail::op::BarrierParties>(); }
   std::size_t n_waiting() const { return call<detail::op::BarrierNWaiting>(); }
+
+ private:
+  // Runs the action when this party arrived last at a barrier with one.
+  std::size_t finish(const detail::BarrierTurn& turn) {
+    if (!turn.run_action) return static_cast<std::size_t>(turn.index);
+    if (!action_) {
+      report_failure("the last party's proxy carries no action");
+      throw StateError("barrier '" + name_ +
+                       "' has an action, which this proxy does not carry; the barrier is broken");
+    }
+    try {
+      (*action_)();
+    } catch (const std::exception& e) {
+      report_failure(e.what());
+      throw;
+    } catch (...) {
+      report_failure("the action threw");
+      throw;
+    }
+    call<detail::op::BarrierActionDone>(true, std::string());
+    return static_cast<std::size_t>(turn.index);
+  }
+  // Best effort: the caller throws its own error either way.
+  void report_failure(const std::string& why) noexcept {
+    try {
+      call<detail::op::BarrierActionDone>(false, why);
+    } catch (...) {
+    }
+  }
+
+  std::shared_ptr<const std::function<void()>> action_;
 };
 
 }  // namespace mpshare

@@ -20,6 +20,14 @@ struct Transport<UnixSocket> : SocketTransport {
   static constexpr const char* name = "unix";
   static constexpr bool passes_fds = true;
 
+  // The connecting process (SO_PEERCRED), or 0 when the kernel does not say.
+  static std::int64_t peer_pid(UnixSocket& s) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+    return cred.pid;
+  }
+
   // One non-blocking sendmsg of `bytes` with `fd` attached: the bytes sent,
   // or -1 with errno.
   static long send_with_fd(UnixSocket& s, std::string_view bytes, int fd) {

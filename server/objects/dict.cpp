@@ -12,9 +12,13 @@ namespace {
 
 class DictObject final : public Object {
  public:
-  using Object::Object;
+  DictObject(const ObjectContext& cx, const OpenRequest& req, BytesPairs contents)
+      : Object(cx, without_params(req)) {
+    for (auto& [k, v] : contents) set(std::move(k), std::move(v));
+  }
 
   std::uint64_t size() const override { return entries_.size(); }
+  bool accepts(const OpenRequest&) const override { return true; }
 
   Bytes* find(const Bytes& key) {
     auto it = index_.find(key);
@@ -49,6 +53,14 @@ class DictObject final : public Object {
     entries_.clear();
   }
   const std::list<std::pair<Bytes, Bytes>>& entries() const { return entries_; }
+  // Removes and returns the last inserted entry; KeyError when empty.
+  BytesPair pop_last() {
+    if (entries_.empty()) fail(Errc::key_error, "popitem(): dict '" + name() + "' is empty");
+    index_.erase(entries_.back().first);
+    BytesPair out = std::move(entries_.back());
+    entries_.pop_back();
+    return out;
+  }
 
  private:
   std::list<std::pair<Bytes, Bytes>> entries_;
@@ -62,7 +74,7 @@ DictObject& dict(Call& c) {
 }  // namespace
 
 std::unique_ptr<Object> make_dict(const ObjectContext& cx, const OpenRequest& req) {
-  return std::make_unique<DictObject>(cx, req);
+  return std::make_unique<DictObject>(cx, req, initial_contents<BytesPairs>(req));
 }
 
 std::optional<Unit> handle(op::DictSet, Call& c, Bytes key, Bytes value) {
@@ -151,6 +163,10 @@ std::optional<BytesPairs> handle(op::DictItems, Call& c) {
 std::optional<Unit> handle(op::DictClear, Call& c) {
   dict(c).clear();
   return Unit{};
+}
+
+std::optional<BytesPair> handle(op::DictPopItem, Call& c) {
+  return dict(c).pop_last();
 }
 
 }  // namespace mpshare::server

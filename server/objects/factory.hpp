@@ -9,6 +9,18 @@
 
 namespace mpshare::server {
 
+// For kinds whose params are initial contents (Dict, List, Set): applied
+// once when the object is created, then dropped, and ignored by a reopen.
+// `req` without its params, for the Object base, so they are not kept.
+inline OpenRequest without_params(const OpenRequest& req) {
+  return OpenRequest{req.name, req.kind, req.type, req.value_code, {}};
+}
+// The contents in `req`'s params; empty params are empty contents.
+template <class T>
+T initial_contents(const OpenRequest& req) {
+  return req.params.empty() ? T{} : decode<T>(req.params);
+}
+
 #define MPSHARE_KIND(name, code, family) \
   std::unique_ptr<Object> make_##family(const ObjectContext& cx, const OpenRequest& req);
 #include "mpshare/detail/kinds.def"

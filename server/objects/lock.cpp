@@ -43,8 +43,9 @@ LockState::LockState(const Object& object, bool recursive)
         std::get<Pending<op::LockAcquire>>(w.pending).complete(std::optional<Grant>());
       }) {}
 
-Grant LockState::take(SessionId s, std::uint32_t count) {
+Grant LockState::take(SessionId s, std::int64_t pid, std::uint32_t count) {
   owner_ = s;
+  owner_pid_ = pid;
   count_ = count;
   token_ = next_token();
   Grant g{token_, owner_died_};
@@ -64,9 +65,9 @@ std::optional<std::optional<Grant>> LockState::acquire(Call& c, std::int64_t tim
     fail(Errc::state_error,
          "'" + object_.name() + "' is already held by this connection (a Lock is not recursive)");
   }
-  if (owner_ == 0 && waiters_.empty()) return std::optional<Grant>(take(s, 1));
+  if (owner_ == 0 && waiters_.empty()) return std::optional<Grant>(take(s, c.peer_pid(), 1));
   if (timeout_ns == 0) return std::optional<Grant>();
-  waiters_.push(Waiter{s, 1, false, c.park<op::LockAcquire>()}, timeout_ns);
+  waiters_.push(Waiter{s, c.peer_pid(), 1, false, c.park<op::LockAcquire>()}, timeout_ns);
   return std::nullopt;
 }
 
@@ -91,19 +92,20 @@ std::uint32_t LockState::release_all(SessionId s) {
 
 void LockState::reacquire(Pending<op::CondWait> p, std::uint32_t count, bool notified) {
   if (owner_ == 0 && waiters_.empty()) {
-    take(p.session_id(), count);
+    take(p.session_id(), p.peer_pid(), count);
     p.complete(notified);
     return;
   }
   const SessionId s = p.session_id();
-  waiters_.push(Waiter{s, count, notified, std::move(p)}, detail::wait_forever);
+  const std::int64_t pid = p.peer_pid();
+  waiters_.push(Waiter{s, pid, count, notified, std::move(p)}, detail::wait_forever);
 }
 
 void LockState::grant_next() {
   while (owner_ == 0 && !waiters_.empty()) {
     Waiter w = waiters_.pop_front();
     if (std::visit([](auto& p) { return p.session_closed(); }, w.pending)) continue;
-    Grant g = take(w.session, w.count);
+    Grant g = take(w.session, w.pid, w.count);
     if (auto* p = std::get_if<Pending<op::LockAcquire>>(&w.pending))
       p->complete(std::optional<Grant>(g));
     else
@@ -143,6 +145,10 @@ std::optional<Unit> handle(op::LockRelease, Call& c) {
 
 std::optional<bool> handle(op::LockLocked, Call& c) {
   return lock_of(c).locked();
+}
+
+std::optional<std::optional<LockOwner>> handle(op::LockOwnerOf, Call& c) {
+  return lock_of(c).owner_info();
 }
 
 }  // namespace mpshare::server

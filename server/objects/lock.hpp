@@ -22,6 +22,11 @@ class LockState {
 
   bool locked() const { return owner_ != 0; }
   SessionId owner() const { return owner_; }
+  // The holder, or nullopt when free.
+  std::optional<LockOwner> owner_info() const {
+    if (owner_ == 0) return std::nullopt;
+    return LockOwner{owner_, owner_pid_, count_};
+  }
   std::size_t n_waiting() const { return waiters_.size(); }
 
   // LockAcquire: the Grant, nullopt when not had within the timeout, or
@@ -42,16 +47,18 @@ class LockState {
  private:
   struct Waiter {
     SessionId session;
+    std::int64_t pid;
     std::uint32_t count;
     bool notified;
     std::variant<Pending<op::LockAcquire>, Pending<op::CondWait>> pending;
   };
-  Grant take(SessionId s, std::uint32_t count);
+  Grant take(SessionId s, std::int64_t pid, std::uint32_t count);
   void grant_next();
 
   const Object& object_;
   bool recursive_;
   SessionId owner_ = 0;
+  std::int64_t owner_pid_ = 0;
   std::uint32_t count_ = 0;
   std::uint64_t token_ = 0;
   bool owner_died_ = false;

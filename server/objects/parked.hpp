@@ -178,6 +178,9 @@ class WaitList {
   void complete_all(const Result& r) {
     for (auto& w : parked_.take_all()) w.pending.complete(r);
   }
+  void fail_all(Errc code, const std::string& message) {
+    for (auto& w : parked_.take_all()) w.pending.fail(code, message);
+  }
   void drop_session(SessionId s) { parked_.drop_session(s); }
   void fail_all_removed() { parked_.fail_all_removed(); }
 

@@ -2,7 +2,8 @@
 // parked getters, putters and joiners served oldest first.
 //
 // Invariants after every handler: getters wait only while the queue is
-// empty; putters wait only while it is full (and only when bounded).
+// empty; putters wait only while it is full (and only when bounded); once
+// shut down, nobody waits but joiners.
 #include <algorithm>
 #include <deque>
 
@@ -94,13 +95,33 @@ class QueueObject final : public Object {
   }
 
   QueueStatus status() const {
-    return {items_.size(),   maxsize_,        unfinished_,
-            getters_.size(), putters_.size(), joiners_.size()};
+    return {items_.size(),   maxsize_,        unfinished_, getters_.size(),
+            putters_.size(), joiners_.size(), shut_down_};
+  }
+
+  [[noreturn]] void fail_shut_down() const {
+    fail(Errc::shut_down, "queue '" + name() + "' is shut down");
+  }
+
+  // Python 3.13's Queue.shutdown: items dropped by `immediate` count as
+  // finished tasks.
+  void shutdown(bool immediate) {
+    shut_down_ = true;
+    if (immediate) {
+      const std::uint64_t dropped = items_.size();
+      items_.clear();
+      unfinished_ -= std::min(unfinished_, dropped);
+      if (unfinished_ == 0) joiners_.complete_all(true);
+    }
+    const std::string why = "queue '" + name() + "' is shut down";
+    getters_.fail_all(Errc::shut_down, why);
+    putters_.fail_all(Errc::shut_down, why);
   }
 
   const std::uint64_t maxsize_;
   std::deque<Bytes> items_;
   std::uint64_t unfinished_ = 0;
+  bool shut_down_ = false;
   WaitList<op::QueueGet, GetState> getters_{*this, [](GetState&) { return BytesList{}; }};
   WaitList<op::QueuePut, PutState> putters_{*this, [](PutState& p) { return p.next; }};
   WaitList<op::QueueJoin> joiners_{*this, [](NoState&) { return false; }};
@@ -122,6 +143,7 @@ std::optional<std::uint64_t> handle(op::QueuePut, Call& c, BytesList items,
                                     std::int64_t timeout_ns) {
   checked_timeout(timeout_ns);
   QueueObject& q = queue(c);
+  if (q.shut_down_) q.fail_shut_down();
   PutState p{std::move(items)};
   // Earlier putters go first: a new one only moves items while none waits.
   if (q.putters_.empty()) {
@@ -139,6 +161,7 @@ std::optional<BytesList> handle(op::QueueGet, Call& c, std::uint64_t max_items,
   if (max_items == 0) fail(Errc::value_error, "get of 0 items");
   QueueObject& q = queue(c);
   if (q.items_.empty()) {
+    if (q.shut_down_) q.fail_shut_down();
     if (timeout_ns == 0) return BytesList{};
     q.getters_.park(c, timeout_ns, GetState{max_items});
     return std::nullopt;
@@ -174,6 +197,11 @@ std::optional<bool> handle(op::QueueJoin, Call& c, std::int64_t timeout_ns) {
   if (timeout_ns == 0) return false;
   q.joiners_.park(c, timeout_ns, NoState{});
   return std::nullopt;
+}
+
+std::optional<Unit> handle(op::QueueShutdown, Call& c, bool immediate) {
+  queue(c).shutdown(immediate);
+  return Unit{};
 }
 
 }  // namespace mpshare::server

@@ -1,6 +1,8 @@
 // Semaphore and BoundedSemaphore: a count of free permits, acquirers served
-// oldest first. Permits a connection acquired and has not released itself
-// return to the semaphore when it closes.
+// oldest first. By default permits are plain counts, as in Python: any
+// connection may release one, and a permit taken by a connection that
+// closes stays taken. A session-aware semaphore also counts the permits
+// each connection holds and returns them when it closes.
 #include <unordered_map>
 
 #include "factory.hpp"
@@ -12,11 +14,13 @@ namespace {
 
 class SemaphoreObject final : public Object {
  public:
-  SemaphoreObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t value)
+  SemaphoreObject(const ObjectContext& cx, const OpenRequest& req, std::uint64_t value,
+                  bool session_aware)
       : Object(cx, req),
         value_(value),
         initial_(value),
         bounded_(req.kind == Kind::bounded_semaphore),
+        session_aware_(session_aware),
         waiters_(*this, [](Pending<op::SemAcquire> p) { p.complete(false); }) {}
 
   std::uint64_t size() const override { return waiters_.size(); }
@@ -25,8 +29,7 @@ class SemaphoreObject final : public Object {
   std::optional<bool> acquire(Call& c, std::int64_t timeout_ns) {
     checked_timeout(timeout_ns);
     if (value_ > 0 && waiters_.empty()) {
-      --value_;
-      ++held_[c.session_id()];
+      take(c.session_id());
       return true;
     }
     if (timeout_ns == 0) return false;
@@ -36,13 +39,19 @@ class SemaphoreObject final : public Object {
 
   void release(Call& c, std::uint64_t n) {
     if (n == 0) fail(Errc::value_error, "release count must be at least 1");
+    // Session-aware: only a holder releases, and only what it holds (as
+    // Hazelcast's session-aware ISemaphore), so the count never inflates.
+    auto it = held_.find(c.session_id());
+    if (session_aware_ && (it == held_.end() || n > it->second))
+      fail(Errc::state_error, "release of " + std::to_string(n) + " permits of '" + name() +
+                                  "', a session-aware semaphore of which this connection holds " +
+                                  std::to_string(it == held_.end() ? 0 : it->second));
     if (bounded_ ? n > initial_ - value_ : n > UINT64_MAX - value_)
       fail(Errc::value_error, "'" + name() + "' released too many times (value " +
                                   std::to_string(value_) + ", initial " + std::to_string(initial_) +
                                   ", release " + std::to_string(n) + ")");
-    auto it = held_.find(c.session_id());
-    if (it != held_.end()) {
-      it->second -= std::min(it->second, n);
+    if (session_aware_) {
+      it->second -= n;
       if (it->second == 0) held_.erase(it);
     }
     value_ += n;
@@ -55,7 +64,7 @@ class SemaphoreObject final : public Object {
     if (it == held_.end()) return;
     std::uint64_t back = it->second;
     held_.erase(it);
-    value_ = bounded_ ? std::min(initial_, value_ + back) : value_ + back;
+    value_ += back;
     wake();
   }
   void on_remove() override { waiters_.fail_all_removed(); }
@@ -65,16 +74,21 @@ class SemaphoreObject final : public Object {
     while (value_ > 0 && !waiters_.empty()) {
       Pending<op::SemAcquire> p = waiters_.pop_front();
       if (p.session_closed()) continue;
-      --value_;
-      ++held_[p.session_id()];
+      take(p.session_id());
       p.complete(true);
     }
+  }
+
+  void take(SessionId s) {
+    --value_;
+    if (session_aware_) ++held_[s];
   }
 
   std::uint64_t value_;
   std::uint64_t initial_;
   bool bounded_;
-  std::unordered_map<SessionId, std::uint64_t> held_;  // permits by holder
+  bool session_aware_;
+  std::unordered_map<SessionId, std::uint64_t> held_;  // session-aware: permits by holder
   Parked<Pending<op::SemAcquire>> waiters_;
 };
 
@@ -85,11 +99,14 @@ SemaphoreObject& sem(Call& c) {
 }  // namespace
 
 std::unique_ptr<Object> make_semaphore(const ObjectContext& cx, const OpenRequest& req) {
-  auto value = decode<std::int64_t>(req.params);
+  std::int64_t value = 0;
+  bool session_aware = false;
+  decode_into(req.params, value, session_aware);
   if (value < 0)
     fail(Errc::value_error,
          "semaphore initial value must not be negative (got " + std::to_string(value) + ")");
-  return std::make_unique<SemaphoreObject>(cx, req, static_cast<std::uint64_t>(value));
+  return std::make_unique<SemaphoreObject>(cx, req, static_cast<std::uint64_t>(value),
+                                           session_aware);
 }
 
 std::optional<bool> handle(op::SemAcquire, Call& c, std::int64_t timeout_ns) {

@@ -150,6 +150,31 @@ class SharedObject final : public Object {
     return with_arithmetic_type(value_code(), "fetch_add",
                                 [&](auto t) { return add<decltype(t)>(p, delta, subtract); });
   }
+  // The elements [index, index + count); IndexError unless inside.
+  char* range(std::uint64_t index, std::uint64_t count) {
+    if (index > spec_.count || count > spec_.count - index)
+      fail(Errc::index_error, "elements [" + std::to_string(index) + ", +" + std::to_string(count) +
+                                  ") out of range for '" + name() + "' of size " +
+                                  std::to_string(spec_.count));
+    return segment_.data() + index * spec_.elem_size;
+  }
+  Bytes read_range(const char* p, std::uint64_t count) const {
+    Bytes out;
+    out.reserve(count * spec_.elem_size);
+    for (std::uint64_t i = 0; i < count; ++i) out += load(p + i * spec_.elem_size);
+    return out;
+  }
+  void write_range(char* p, const Bytes& b) {
+    for (std::uint64_t i = 0; i < b.size() / spec_.elem_size; ++i)
+      store(p + i * spec_.elem_size, b.substr(i * spec_.elem_size, spec_.elem_size));
+  }
+  std::uint64_t elements_in(const Bytes& b) const {
+    if (b.size() % spec_.elem_size != 0)
+      fail(Errc::value_error,
+           std::to_string(b.size()) + " bytes are no whole number of '" + name() + "' elements");
+    return b.size() / spec_.elem_size;
+  }
+
   // The whole contents, when a reply can carry them.
   Bytes read_all() const {
     if (total_bytes() > context().limits.max_reply_bytes - reply_overhead)
@@ -289,6 +314,21 @@ std::optional<Bytes> handle(op::SharedFetchSub, Call& c, std::uint64_t index, By
 
 std::optional<Bytes> handle(op::SharedReadAll, Call& c) {
   return element_op<op::SharedReadAll>(c, [&o = obj(c)](bool) { return o.read_all(); });
+}
+
+std::optional<Bytes> handle(op::SharedReadRange, Call& c, std::uint64_t index,
+                            std::uint64_t count) {
+  const char* p = obj(c).range(index, count);
+  return obj(c).lock().run<op::SharedReadRange>(
+      c, false, [&o = obj(c), p, count](bool) { return o.read_range(p, count); });
+}
+
+std::optional<Unit> handle(op::SharedWriteRange, Call& c, std::uint64_t index, Bytes elements) {
+  char* p = obj(c).range(index, obj(c).elements_in(elements));
+  return obj(c).lock().run<op::SharedWriteRange>(c, false, [&o = obj(c), p, elements](bool) {
+    o.write_range(p, elements);
+    return Unit{};
+  });
 }
 
 std::optional<SharedLocked> handle(op::SharedLock, Call& c) {

@@ -68,6 +68,22 @@ struct Grant {
   bool operator==(const Grant&) const = default;
 };
 
+// Who holds a Lock, RLock or Condition's lock (Lock::owner()): the server's
+// id of the holding connection, the holder's process id when it connected
+// over a Unix socket (0 otherwise: the server cannot know it), and how
+// many times it holds it (an RLock's recursion level).
+struct LockOwner {
+  std::uint64_t session = 0;
+  std::int64_t pid = 0;
+  std::uint32_t levels = 0;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(session, pid, levels);
+  }
+  bool operator==(const LockOwner&) const = default;
+};
+
 namespace detail {
 
 constexpr std::uint32_t kind_bit(Kind k) {
@@ -86,7 +102,8 @@ struct KindMask {
 };
 
 using BytesList = std::vector<Bytes>;
-using BytesPairs = std::vector<std::pair<Bytes, Bytes>>;
+using BytesPair = std::pair<Bytes, Bytes>;
+using BytesPairs = std::vector<BytesPair>;
 using ObjectInfos = std::vector<ObjectInfo>;
 
 // The empty result.
@@ -98,6 +115,23 @@ struct Unit {
 // Timeouts of blocking ops on the wire are nanoseconds: wait_forever waits
 // until answered (or the connection closes), 0 does not wait.
 inline constexpr std::int64_t wait_forever = -1;
+// BarrierWait only: wait as long as the barrier's default timeout.
+inline constexpr std::int64_t wait_default = -2;
+
+// Reply to BarrierWait: the caller's arrival index (0 for the first).
+// `run_action`: the caller arrived last at a barrier created with an
+// action; it must run it and report with BarrierActionDone, and until
+// then the other parties stay parked.
+struct BarrierTurn {
+  std::uint64_t index = 0;
+  bool run_action = false;
+
+  template <class Ar>
+  void serialize(Ar& ar) {
+    ar(index, run_action);
+  }
+  bool operator==(const BarrierTurn&) const = default;
+};
 
 // State of a Queue or JoinableQueue (op QueueInfo).
 struct QueueStatus {
@@ -107,10 +141,11 @@ struct QueueStatus {
   std::uint64_t getters = 0;     // parked get calls
   std::uint64_t putters = 0;     // parked put calls
   std::uint64_t joiners = 0;     // parked join calls
+  bool shut_down = false;        // shutdown() was called
 
   template <class Ar>
   void serialize(Ar& ar) {
-    ar(size, maxsize, unfinished, getters, putters, joiners);
+    ar(size, maxsize, unfinished, getters, putters, joiners, shut_down);
   }
   bool operator==(const QueueStatus&) const = default;
 };
