@@ -41,7 +41,7 @@ void check_basic_ops(Array<std::int32_t> a) {
 
 }  // namespace
 
-TEST_CASE("array: ops are the same mapped and by RPC; reopen checks the layout", "[array]") {
+TEST_CASE("array: ops are the same mapped and by RPC, reopen checks the layout", "[array]") {
   auto mgr = Manager::spawn();
   auto a = mgr.array<std::int32_t>("a", {1, 2, 3});
   CHECK(a.is_mapped());

@@ -35,7 +35,7 @@ TEST_CASE("barrier: a Barrier of 3 processes over several cycles", "[barrier][pr
   CHECK_FALSE(bar.broken());
 }
 
-TEST_CASE("barrier: parties, n_waiting, abort, reset; index 0 is the first arrival", "[barrier]") {
+TEST_CASE("barrier: parties, n_waiting, abort, reset, index 0 is the first arrival", "[barrier]") {
   auto mgr = Manager::spawn();
   auto bar = mgr.barrier("B", 2);
   CHECK(bar.parties() == 2);

@@ -104,7 +104,7 @@ TEST_CASE("batch: objects of another server are refused", "[batch]") {
   CHECK(d2.size() == 0);
 }
 
-TEST_CASE("batch: a frame above --max-frame fails its item; the next call reconnects", "[batch]") {
+TEST_CASE("batch: a frame above --max-frame fails its item, the next call reconnects", "[batch]") {
   SpawnOptions o;
   o.max_frame = 4096;
   auto mgr = Manager::spawn(o);

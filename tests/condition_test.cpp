@@ -9,7 +9,7 @@
 using namespace mpshare;
 using namespace std::chrono_literals;
 
-TEST_CASE("condition: wait and notify need the lock; wait_for times out holding it",
+TEST_CASE("condition: wait and notify need the lock, wait_for times out holding it",
           "[condition]") {
   auto mgr = Manager::spawn();
   auto c = mgr.condition("C");
@@ -118,7 +118,7 @@ TEST_CASE("condition: bound to an RLock, wait restores every level", "[condition
   CHECK_FALSE(l.locked());
 }
 
-TEST_CASE("condition: a killed waiter is dropped; a killed holder frees the lock",
+TEST_CASE("condition: a killed waiter is dropped, a killed holder frees the lock",
           "[condition][process]") {
   auto mgr = Manager::spawn();
   auto c = mgr.condition("C");

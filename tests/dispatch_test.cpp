@@ -180,7 +180,7 @@ TEST_CASE("dispatch: removing an object fails its parked waits", "[dispatch]") {
   CHECK(h.a->take() == reply(Errc::no_such_object, 15, q, std::string("'q' was removed")));
 }
 
-TEST_CASE("dispatch: shutdown asks the server to stop; waits then fail as connection lost",
+TEST_CASE("dispatch: shutdown asks the server to stop, waits then fail as connection lost",
           "[dispatch]") {
   Harness h;
   const std::uint64_t e = h.open(Kind::event, "e");

@@ -21,7 +21,7 @@ auto elsewhere(F fn) {
 
 }  // namespace
 
-TEST_CASE("lock: acquire, release, locked, try_acquire; tokens strictly increase", "[lock]") {
+TEST_CASE("lock: acquire, release, locked, try_acquire, tokens strictly increase", "[lock]") {
   auto mgr = Manager::spawn();
   auto lock = mgr.lock("L");
   CHECK_FALSE(lock.locked());
@@ -83,7 +83,7 @@ TEST_CASE("lock: std::lock_guard, unique_lock, scoped_lock, try_lock_for/until",
   a.unlock();
 }
 
-TEST_CASE("rlock: recursion levels; only the owner releases", "[lock]") {
+TEST_CASE("rlock: recursion levels, only the owner releases", "[lock]") {
   auto mgr = Manager::spawn();
   auto r = mgr.rlock("R");
   Grant g1 = r.acquire();

@@ -13,7 +13,7 @@
 using namespace mpshare;
 using namespace std::chrono_literals;
 
-TEST_CASE("manager: objects() lists names, kinds, types and sizes; remove()", "[manager]") {
+TEST_CASE("manager: objects() lists names, kinds, types and sizes, remove()", "[manager]") {
   auto mgr = Manager::spawn();
   auto d = mgr.dict<std::string, std::int64_t>("scores");
   d.update({{"a", 1}, {"b", 2}});

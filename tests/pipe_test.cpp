@@ -139,7 +139,7 @@ TEST_CASE("Pipe: simplex ends refuse the wrong direction", "[pipe]") {
   CHECK_THROWS_AS(r.recv(), EOFError);
 }
 
-TEST_CASE("Pipe: an oversize message is a clear error; the connection stays usable", "[pipe]") {
+TEST_CASE("Pipe: an oversize message is a clear error, the connection stays usable", "[pipe]") {
   auto [a, b] = pipe<std::string>(Duplex::yes, {.max_message = 1000});
   CHECK(a.max_message() == 1000);
   CHECK_THROWS_AS(a.send(std::string(2000, 'x')), ValueError);
@@ -261,7 +261,7 @@ TEST_CASE("Pipe: one sender and one receiver thread on the same end", "[pipe]") 
   CHECK(sum == 2LL * n * (n - 1) / 2);
 }
 
-TEST_CASE("Pipe: ends move; a moved-from end is closed", "[pipe]") {
+TEST_CASE("Pipe: ends move, a moved-from end is closed", "[pipe]") {
   auto [a, b] = pipe<int>();
   Connection<int> c = std::move(a);
   CHECK(a.closed());

@@ -216,7 +216,7 @@ TEST_CASE("Pool: callbacks run in the submitting process before join returns", "
   REQUIRE(error_text.find("three is not allowed") != std::string::npos);
 }
 
-TEST_CASE("Pool: a task's exception is a TaskError; map throws it; the pool goes on", "[pool]") {
+TEST_CASE("Pool: a task's exception is a TaskError, map throws it, the pool goes on", "[pool]") {
   mpshare::Pool pool(2);
   try {
     pool.apply(fails_on_3, 3);
@@ -325,7 +325,7 @@ TEST_CASE("Pool: task_timeout fails the task with TaskTimeout", "[pool]") {
   REQUIRE(pool.apply(nap_ms, 1) == 1);
 }
 
-TEST_CASE("Pool: maxtasksperchild replaces workers; initializer runs in each", "[pool]") {
+TEST_CASE("Pool: maxtasksperchild replaces workers, initializer runs in each", "[pool]") {
   mpshare::Pool pool({.processes = 1, .initializer = initialize, .maxtasksperchild = 2});
   auto pids = pool.map(worker_pid, iota_vec(10), {.chunksize = 1});
   std::set<std::int64_t> distinct(pids.begin(), pids.end());
@@ -395,7 +395,7 @@ TEST_CASE("Pool: tasks wait for a worker that can run them", "[pool]") {
   REQUIRE(wait_child(child, 30s) == 0);
 }
 
-TEST_CASE("Pool: a stopped remote worker loses its lease; its tasks finish elsewhere", "[pool]") {
+TEST_CASE("Pool: a stopped remote worker loses its lease, its tasks finish elsewhere", "[pool]") {
   auto mgr = spawn_with_tcp();
   mpshare::test::Pipe pids;
   g_report_fd = pids.write_fd();

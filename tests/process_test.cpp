@@ -170,7 +170,7 @@ TEST_CASE("Process: misuse is a StateError", "[proc]") {
   CHECK(p.exitcode() == 0);
 }
 
-TEST_CASE("Process: ~Process joins a started child; a daemon is killed", "[proc]") {
+TEST_CASE("Process: ~Process joins a started child, a daemon is killed", "[proc]") {
   test::Pipe go;
   test::Pipe done;
   pid_t pid = 0;

@@ -246,7 +246,7 @@ TEST_CASE("joinable_queue: join returns once workers in other processes mark eve
   CHECK(status(tasks).unfinished == 0);
 }
 
-TEST_CASE("joinable_queue: task_done counts batches; too many is a ValueError", "[queue]") {
+TEST_CASE("joinable_queue: task_done counts batches, too many is a ValueError", "[queue]") {
   auto mgr = Manager::spawn();
   auto j = mgr.joinable_queue<int>("j");
   CHECK_THROWS_AS(j.task_done(), ValueError);
@@ -280,7 +280,7 @@ TEST_CASE("queue: a thread blocked in get() does not stall other threads of the 
   CHECK(got == 42);
 }
 
-TEST_CASE("queue: kill -9 of a process parked in get() drops its wait; nothing is lost",
+TEST_CASE("queue: kill -9 of a process parked in get() drops its wait, nothing is lost",
           "[queue][process]") {
   auto mgr = Manager::spawn();
   auto q = mgr.queue<int>("q");

@@ -141,7 +141,7 @@ TEST_CASE("value: a Big value read while others write it under the lock is never
   for (auto x : last.v) CHECK(x == last.v[0]);
 }
 
-TEST_CASE("value: a process killed inside with_lock blocks no one; the next is told", "[value]") {
+TEST_CASE("value: a process killed inside with_lock blocks no one, the next is told", "[value]") {
   auto mgr = Manager::spawn();
   auto v = mgr.value<std::int64_t>("v", 0);
   auto remote = rpc_client(mgr);
