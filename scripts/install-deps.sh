@@ -2,7 +2,7 @@
 # Installs what mpshare needs to build, test and benchmark, from Debian's
 # packages. Idempotent: installs only what is missing.
 set -euo pipefail
-packages=(g++ clang libclang-rt-dev cmake make libasio-dev libcereal-dev libboost-dev catch2 libssl-dev openssl python3 redis-server)
+packages=(g++ clang libclang-rt-dev cmake make libasio-dev libcereal-dev libboost-dev catch2 libssl-dev libcli11-dev openssl python3 chromium redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,71 +1,186 @@
 // mpshare-server: hosts shared objects for clients on Unix, TCP and TLS sockets.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 
+#include "http/request.hpp"
 #include "log.hpp"
 #include "server.hpp"
 
+#ifndef MPSHARE_VERSION_STRING
+#define MPSHARE_VERSION_STRING "unknown"
+#endif
+
 namespace {
 
-constexpr const char* usage = R"(usage: mpshare-server --authkey-file FILE [options]
+// Everything the command line sets.
+struct CommandLine {
+  mpshare::server::ServerOptions options;
+  std::string keyfile;
+  std::string remove_dir;
+  std::string address_file;
+  std::string output_limit;
+  std::string log_level = "warn";
+  std::int64_t handshake_timeout_ms = 5000;
+  std::int64_t spin_us = 0;
+  int key_fd = -1, ready_fd = -1;
+};
 
-Hosts mpshare objects (Dict, List, Queue, Lock, ...) for client processes.
+constexpr const char* description =
+    R"(Hosts mpshare objects (Dict, List, Queue, Lock, ...) for client processes.
 
-options:
-  --listen ADDR        listen on ADDR; repeatable. ADDR is unix:/path/to.sock
-                       (created with mode 0600), tcp://host:port or
-                       tls://host:port (port 0 picks a free port).
-                       Default: tcp://127.0.0.1:7878
-  --authkey-file FILE  the shared key; clients must prove they know it
-                       (mutual HMAC-SHA-256). Make one with:
-                         head -c 32 /dev/urandom > FILE && chmod 600 FILE
-  --tls-cert FILE      certificate chain (PEM) of tls:// listeners
-  --tls-key FILE       its private key (PEM)
-  --tls-client-ca FILE require client certificates signed by this CA (PEM)
-                       on tls:// listeners; the key handshake still runs
-  --handshake-timeout-ms N
-                       drop a connection that has not authenticated (TLS
-                       handshake included) within N ms (default 5000)
-  --authkey-fd N       read the key from descriptor N until end of file
-                       (instead of --authkey-file)
-  --lifeline-fd N      stop when descriptor N reaches end of file (the
-                       process that started this one holds its other end)
-  --ready-fd N         once listening, write "ok" and each bound address,
-                       one a line, to descriptor N and close it; on failure
-                       write "error: WHY"
-  --remove-dir DIR     remove the (then empty) directory DIR on exit, after
-                       the socket files in it
-  --max-frame BYTES    largest accepted frame (default 268435456 = 256 MiB)
-  --output-limit SOFT,HARD
-                       unread replies per client: above SOFT bytes its
-                       requests wait until it reads (backpressure), above
-                       HARD it is disconnected; 0 = no limit (default
-                       16777216,536870912 = 16 MiB, 512 MiB)
-  --max-shared-bytes BYTES
-                       largest Value/Array a client may create (default
-                       1073741824 = 1 GiB); whole-contents reads are also
-                       bounded by --max-frame
-  --spin-us N          low-latency mode: poll without sleeping for N
-                       microseconds after activity (default 0: off)
-  --log-level LEVEL    error, warn (default), info or debug
-  --help               this text
-
-Each bound address is printed on stdout as "listening on ADDR".
-SIGINT or SIGTERM stops the server gracefully.
+Each bound address is printed on stdout as "listening on ADDR" (the web
+page's as "http on http://HOST:PORT"). SIGINT or SIGTERM stops the server
+gracefully. Options may also come from a file (--config FILE, INI or TOML):
+one "name = value" line per option, without the dashes, e.g.
+  authkey-file = "/etc/mpshare/key"
+  listen = ["unix:/run/mpshare.sock", "tcp://0.0.0.0:7878"]
 )";
+
+// Accepts a whole number in [min, max] written in decimal, and says which
+// of the two a value is not.
+template <class T>
+CLI::Validator whole_number(T min, T max) {
+  return CLI::Validator(
+      [min, max](std::string& s) -> std::string {
+        T v{};
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec == std::errc::invalid_argument || end != s.data() + s.size() ||
+            (ec == std::errc::result_out_of_range &&
+             s.find_first_not_of("-0123456789") != std::string::npos))
+          return "'" + s + "' is not a whole number";
+        if (ec == std::errc::result_out_of_range || v < min || v > max)
+          return s + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) +
+                 ")";
+        return {};
+      },
+      "", "");
+}
+
+// Parses "SOFT,HARD" into the options; throws CLI::ValidationError.
+void parse_output_limit(const std::string& v, mpshare::server::ServerOptions& o) {
+  const auto comma = v.find(',');
+  auto number = [&v](const std::string& part, const char* which) {
+    std::size_t used = 0;
+    unsigned long long n = 0;
+    try {
+      n = std::stoull(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (part.empty() || used != part.size() || part.front() == '-')
+      throw CLI::ValidationError("--output-limit", std::string(which) + " '" + part +
+                                                       "' is not a byte count (in '" + v + "')");
+    return static_cast<std::size_t>(n);
+  };
+  if (comma == std::string::npos)
+    throw CLI::ValidationError("--output-limit", "needs SOFT,HARD, not '" + v + "'");
+  o.output_soft_limit = number(v.substr(0, comma), "SOFT");
+  o.output_hard_limit = number(v.substr(comma + 1), "HARD");
+}
+
+void add_options(CLI::App& app, CommandLine& c) {
+  auto& o = c.options;
+  app.set_version_flag("--version", std::string("mpshare-server ") + MPSHARE_VERSION_STRING);
+  app.set_config("--config", "", "read options from FILE (INI or TOML, see above)")
+      ->type_name("FILE");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_option("--listen", o.listen,
+                 "listen on ADDR; repeatable. ADDR is unix:/path/to.sock (created with mode "
+                 "0600), tcp://host:port or tls://host:port (port 0 picks a free port). "
+                 "Default: tcp://127.0.0.1:7878")
+      ->type_name("ADDR");
+  app.add_option("--http", o.http,
+                 "serve a read-only web page, /api/info|clients|objects (JSON) and /metrics "
+                 "(Prometheus) on ADDR: PORT (on 127.0.0.1), HOST:PORT or [V6]:PORT; port 0 "
+                 "picks a free port")
+      ->type_name("ADDR")
+      ->check([](const std::string& spec) {
+        try {
+          mpshare::server::http::parse_listen_address(spec);
+          return std::string();
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+      });
+  auto* keyfile = app.add_option("--authkey-file", c.keyfile,
+                                 "the shared key; clients must prove they know it (mutual "
+                                 "HMAC-SHA-256). Make one with: head -c 32 /dev/urandom > FILE "
+                                 "&& chmod 600 FILE")
+                      ->type_name("FILE");
+  app.add_option("--authkey-fd", c.key_fd,
+                 "read the key from descriptor N until end of file (instead of --authkey-file)")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<int>::max()))
+      ->excludes(keyfile);
+  app.add_option("--tls-cert", o.tls.cert_file, "certificate chain (PEM) of tls:// listeners")
+      ->type_name("FILE");
+  app.add_option("--tls-key", o.tls.key_file, "its private key (PEM)")->type_name("FILE");
+  app.add_option("--tls-client-ca", o.tls.client_ca_file,
+                 "require client certificates signed by this CA (PEM) on tls:// listeners; the "
+                 "key handshake still runs")
+      ->type_name("FILE");
+  app.add_option("--handshake-timeout-ms", c.handshake_timeout_ms,
+                 "drop a connection that has not authenticated (TLS handshake included) within N "
+                 "ms (default 5000)")
+      ->type_name("N")
+      ->check(whole_number<std::int64_t>(1, 3'600'000));
+  app.add_option("--lifeline-fd", o.lifeline_fd,
+                 "stop when descriptor N reaches end of file (the process that started this one "
+                 "holds its other end)")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<int>::max()));
+  app.add_option("--ready-fd", c.ready_fd,
+                 "once listening, write \"ok\" and each bound address, one a line, to descriptor "
+                 "N and close it; on failure write \"error: WHY\"")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<int>::max()));
+  app.add_option("--address-file", c.address_file,
+                 "once listening, write every bound address (the http one included), one a "
+                 "line, to FILE (replaced whole, never seen half-written); removed on exit")
+      ->type_name("FILE");
+  app.add_option("--remove-dir", c.remove_dir,
+                 "remove the (then empty) directory DIR on exit, after the socket files in it")
+      ->type_name("DIR");
+  app.add_option("--max-frame", o.max_frame, "largest accepted frame (default 268435456 = 256 MiB)")
+      ->type_name("BYTES")
+      ->check(whole_number<std::uint32_t>(1024, std::numeric_limits<std::uint32_t>::max()));
+  app.add_option("--output-limit", c.output_limit,
+                 "unread replies per client: above SOFT bytes its requests wait until it reads "
+                 "(backpressure), above HARD it is disconnected; 0 = no limit (default "
+                 "16777216,536870912 = 16 MiB, 512 MiB)")
+      ->type_name("SOFT,HARD");
+  app.add_option("--max-shared-bytes", o.max_shared_bytes,
+                 "largest Value/Array a client may create (default 1073741824 = 1 GiB); "
+                 "whole-contents reads are also bounded by --max-frame")
+      ->type_name("BYTES")
+      ->check(whole_number<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
+  app.add_option("--spin-us", c.spin_us,
+                 "low-latency mode: poll without sleeping for N microseconds after activity "
+                 "(default 0: off; at most 1000000)")
+      ->type_name("N")
+      ->check(whole_number<std::int64_t>(0, 1'000'000));
+  app.add_option("--log-level", c.log_level, "error, warn (default), info or debug")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+}
 
 std::string read_key(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read auth key file '" + path + "'");
+  if (!in)
+    throw std::runtime_error("cannot read auth key file '" + path + "': " + std::strerror(errno));
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (key.empty()) throw std::runtime_error("auth key file '" + path + "' is empty");
   return key;
@@ -101,94 +216,85 @@ void report(int fd, const std::string& text) {
   ::close(fd);
 }
 
-[[noreturn]] void die(const std::string& msg) {
-  std::cerr << "mpshare-server: " << msg << "\n(see mpshare-server --help)\n";
-  std::exit(2);
+// Replaces `path` with `text` at once: written beside it, then renamed over
+// it, so a reader sees the old file, no file, or the whole new one.
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw std::runtime_error("cannot write address file '" + tmp + "': " + std::strerror(errno));
+  std::string_view rest = text;
+  bool ok = true;
+  while (ok && !rest.empty()) {
+    ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  const int err = ok ? 0 : errno;
+  if (::close(fd) != 0 && ok) ok = false;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(err ? err : errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write address file '" + path + "': " + why);
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  mpshare::server::ServerOptions options;
-  std::string keyfile;
-  std::string remove_dir;
-  int key_fd = -1, ready_fd = -1;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(arg + " needs a value");
-      return argv[++i];
-    };
-    try {
-      if (arg == "--help" || arg == "-h") {
-        std::cout << usage;
-        return 0;
-      } else if (arg == "--listen") {
-        options.listen.push_back(value());
-      } else if (arg == "--authkey-file") {
-        keyfile = value();
-      } else if (arg == "--tls-cert") {
-        options.tls.cert_file = value();
-      } else if (arg == "--tls-key") {
-        options.tls.key_file = value();
-      } else if (arg == "--tls-client-ca") {
-        options.tls.client_ca_file = value();
-      } else if (arg == "--handshake-timeout-ms") {
-        auto v = std::stoll(value());
-        if (v <= 0) die("--handshake-timeout-ms must be positive");
-        options.handshake_timeout = std::chrono::milliseconds(v);
-      } else if (arg == "--authkey-fd") {
-        key_fd = std::stoi(value());
-      } else if (arg == "--lifeline-fd") {
-        options.lifeline_fd = std::stoi(value());
-      } else if (arg == "--ready-fd") {
-        ready_fd = std::stoi(value());
-      } else if (arg == "--remove-dir") {
-        remove_dir = value();
-      } else if (arg == "--max-frame") {
-        auto v = std::stoull(value());
-        if (v < 1024 || v > 0xFFFFFFFFull) die("--max-frame must be in [1024, 4294967295]");
-        options.max_frame = static_cast<std::uint32_t>(v);
-      } else if (arg == "--output-limit") {
-        const std::string v = value();
-        const auto comma = v.find(',');
-        if (comma == std::string::npos) die("--output-limit needs SOFT,HARD");
-        options.output_soft_limit = std::stoull(v.substr(0, comma));
-        options.output_hard_limit = std::stoull(v.substr(comma + 1));
-      } else if (arg == "--max-shared-bytes") {
-        options.max_shared_bytes = std::stoull(value());
-      } else if (arg == "--spin-us") {
-        options.spin = std::chrono::microseconds(std::stoll(value()));
-      } else if (arg == "--log-level") {
-        mpshare::server::set_log_level(mpshare::server::parse_log_level(value()));
-      } else {
-        die("unknown option " + arg);
-      }
-    } catch (const std::invalid_argument& e) {
-      die(arg + ": " + e.what());
-    } catch (const std::out_of_range&) {
-      die(arg + ": value out of range");
-    }
+  CommandLine c;
+  CLI::App app(description, "mpshare-server");
+  app.get_formatter()->column_width(32);
+  add_options(app, c);
+  try {
+    app.parse(argc, argv);
+    if (!c.output_limit.empty()) parse_output_limit(c.output_limit, c.options);
+    if (c.keyfile.empty() && c.key_fd < 0)
+      throw CLI::RequiredError("one of --authkey-file and --authkey-fd");
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "mpshare-server: " << e.what() << "\n(see mpshare-server --help)\n";
+    return 2;
   }
-  if (keyfile.empty() == (key_fd < 0)) die("one of --authkey-file and --authkey-fd is required");
+  auto& options = c.options;
+  options.handshake_timeout = std::chrono::milliseconds(c.handshake_timeout_ms);
+  options.spin = std::chrono::microseconds(c.spin_us);
+  mpshare::server::set_log_level(mpshare::server::parse_log_level(c.log_level));
   if (options.listen.empty()) options.listen.push_back("tcp://127.0.0.1:7878");
   std::signal(SIGPIPE, SIG_IGN);
   int code = 0;
+  bool wrote_address_file = false;
   try {
-    options.key = key_fd >= 0 ? read_key_fd(key_fd) : read_key(keyfile);
+    options.key = c.key_fd >= 0 ? read_key_fd(c.key_fd) : read_key(c.keyfile);
     mpshare::server::Server server(options);
-    std::string ok = "ok";
+    std::string ok = "ok", lines;
     for (const auto& a : server.addresses()) {
       std::cout << "listening on " << a << std::endl;
       ok += "\n" + a;
+      lines += a + "\n";
     }
-    report(std::exchange(ready_fd, -1), ok);
+    if (const std::string http = server.http_address(); !http.empty()) {
+      std::cout << "http on " << http << std::endl;
+      lines += http + "\n";
+    }
+    if (!c.address_file.empty()) {
+      write_file_atomically(c.address_file, lines);
+      wrote_address_file = true;
+    }
+    report(std::exchange(c.ready_fd, -1), ok);
     server.run();
   } catch (const std::exception& e) {
     std::cerr << "mpshare-server: " << e.what() << "\n";
-    report(ready_fd, std::string("error: ") + e.what());
+    report(c.ready_fd, std::string("error: ") + e.what());
     code = 1;
   }
-  if (!remove_dir.empty()) ::rmdir(remove_dir.c_str());
+  if (wrote_address_file) ::unlink(c.address_file.c_str());
+  if (!c.remove_dir.empty()) ::rmdir(c.remove_dir.c_str());
   return code;
 }

@@ -38,6 +38,9 @@ struct ServerOptions {
   TlsOptions tls;
   // Low-latency mode: after activity, poll without sleeping this long.
   std::chrono::microseconds spin{0};
+  // Where the read-only web page, /api and /metrics listen: "PORT" (on
+  // 127.0.0.1), "HOST:PORT" or "[V6]:PORT"; empty: nowhere.
+  std::string http;
   int lifeline_fd = -1;        // stop when this descriptor reaches EOF (-1: none)
   bool handle_signals = true;  // stop on SIGINT / SIGTERM
 };

@@ -13,6 +13,8 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
     listeners_.push_back(listen(a, net_));
     addresses_.push_back(listeners_.back()->address());
   }
+  if (!options_.http.empty())
+    http_ = std::make_unique<http::HttpServer>(net_, options_.http, http_source());
   if (options_.handle_signals) {
     signals_.add(SIGINT);
     signals_.add(SIGTERM);
@@ -30,6 +32,7 @@ Server::Server(ServerOptions options) : options_(std::move(options)) {
 
 Server::~Server() {
   registry_.shutdown();
+  http_.reset();
   listeners_.clear();
 }
 
@@ -79,6 +82,7 @@ void Server::stop_all() {
   if (stopping_) return;
   stopping_ = true;
   for (auto& l : listeners_) l->close();
+  if (http_) http_->close();
   asio::error_code ec;
   signals_.cancel(ec);
   if (lifeline_) lifeline_->cancel(ec);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dispatch.hpp"
+#include "http/http_server.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
 #include "net/sessions.hpp"
@@ -31,6 +32,8 @@ class Server {
 
   // Bound addresses, in the order of options.listen, with real ports.
   const std::vector<std::string>& addresses() const { return addresses_; }
+  // "http://HOST:PORT" of the web page (options.http), or empty.
+  std::string http_address() const { return http_ ? http_->address() : std::string(); }
   // Serves until stopped. Returns after every session is closed.
   void run();
   // Stops accepting, answers what is written, closes every session.
@@ -40,6 +43,7 @@ class Server {
   void run_loop();
   void stop_all();
   void watch_lifeline();
+  http::Source http_source();  // server/http/source.cpp
 
   const ServerOptions options_;
   asio::io_context io_{1};
@@ -49,6 +53,7 @@ class Server {
   const NetContext net_{io_, dispatcher_, sessions_, options_};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::string> addresses_;
+  std::unique_ptr<http::HttpServer> http_;
   asio::signal_set signals_{io_};
   std::unique_ptr<asio::posix::stream_descriptor> lifeline_;
   asio::steady_timer drain_timer_{io_};
