@@ -1,11 +1,11 @@
 // Pool: the task queue on the server, the local workers' fork server, and
-// the collector thread that hands each finished task to its group.
+// the reading of results (by a waiting thread, or the collector thread)
+// that hands each finished task to its group.
 #include "mpshare/pool.hpp"
 
 #include <unistd.h>
 
 #include <cstring>
-#include <future>
 #include <thread>
 
 #include "mpshare/process.hpp"
@@ -59,9 +59,16 @@ struct PoolCore::Impl {
   std::uint64_t next_tag = 1;
   std::size_t outstanding = 0;
   std::unordered_map<const void*, TaskTarget> targets;
-  bool closed = false, terminated = false, joined = false, collector_done = false;
+  bool closed = false, terminated = false, joined = false;
+  bool collector_done = false;  // no more results will come
+  bool reading = false;         // a thread is reading results
+  bool collecting = false;      // the collector thread reads them, from now on
+  bool stopping = false;
 
-  void collect(std::promise<std::uint64_t> attached);
+  void collect();
+  // Reads one batch of results (waiting up to `deadline`) and routes it;
+  // false once no more will come. Only the thread holding `reading` calls it.
+  bool read(std::optional<Clock::time_point> deadline);
   void route(const TaskResult& r);
   void fail_all(const std::string& why);
 };
@@ -100,27 +107,77 @@ void PoolCore::Impl::fail_all(const std::string& why) {
   cv.notify_all();
 }
 
-void PoolCore::Impl::collect(std::promise<std::uint64_t> attached) {
-  try {
-    submitter = core->call<op::PoolAttach>(id);
-    attached.set_value(submitter);
-  } catch (...) {
-    attached.set_exception(std::current_exception());
-    return;
+bool PoolCore::Impl::read(std::optional<Clock::time_point> deadline) {
+  std::optional<std::chrono::nanoseconds> wait;
+  std::int64_t timeout_ns = wait_forever;
+  if (deadline) {
+    wait = std::max<std::chrono::nanoseconds>(*deadline - Clock::now(), {});
+    timeout_ns = wait->count();
   }
+  ResultBatch batch;
   try {
-    for (;;) {
-      auto batch = core->call_wait<op::PoolResults>(id, std::nullopt, submitter, wait_forever);
-      for (const auto& r : batch.results) route(r);
-      if (batch.detached) break;
-    }
+    batch = core->call_wait<op::PoolResults>(id, wait, submitter, timeout_ns);
   } catch (const Error& e) {
     fail_all("pool '" + name + "' lost its server: " + e.what());
+    return false;
   }
-  core->disconnect_this_thread();
+  for (const auto& r : batch.results) route(r);
   std::lock_guard lock(mu);
-  collector_done = true;
+  if (batch.detached) collector_done = true;
   cv.notify_all();
+  return !batch.detached;
+}
+
+// The collector: its session keeps the submitter alive whichever thread
+// made it; it reads results once a group needs them read without a waiter.
+void PoolCore::Impl::collect() {
+  try {
+    core->call<op::PoolSubmit>(id, submitter, NewTasks{});  // joins this session
+  } catch (const Error&) {
+    // Closed already, or the server is gone: a reader sees that.
+  }
+  bool go;
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stopping || collector_done || (collecting && !reading); });
+    go = !stopping && !collector_done;
+    if (go) reading = true;
+  }
+  if (go)
+    while (read(std::nullopt)) {
+    }
+  core->disconnect_this_thread();
+}
+
+bool PoolCore::await(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
+  Impl& m = *impl_;
+  std::unique_lock lock(m.mu);
+  for (;;) {
+    if (done()) return true;
+    if (m.collector_done) return done();
+    if (deadline && Clock::now() >= *deadline) return false;
+    if (!m.reading && !m.collecting) {
+      m.reading = true;
+      lock.unlock();
+      {
+        struct Release {
+          Impl& m;
+          ~Release() {
+            std::lock_guard guard(m.mu);
+            m.reading = false;
+            m.cv.notify_all();
+          }
+        } release{m};
+        m.read(deadline);
+      }
+      lock.lock();
+      continue;
+    }
+    if (deadline)
+      m.cv.wait_until(lock, *deadline);
+    else
+      m.cv.wait(lock);
+  }
 }
 
 PoolCore::PoolCore(Manager* mgr, const std::string& name, const PoolOptions& options)
@@ -150,6 +207,7 @@ PoolCore::PoolCore(Manager* mgr, const std::string& name, const PoolOptions& opt
   for (std::size_t i = 0; i < registered.size(); ++i)
     if (ids[i] != 0)
       m.targets[registered[i].fn] = TaskTarget{ids[i], {}, "'" + registered[i].name + "'"};
+  m.submitter = m.core->call<op::PoolAttach>(m.id);
   if (m.processes > 0) {
     WorkerConfig cfg;
     cfg.address = m.core->address();
@@ -162,15 +220,7 @@ PoolCore::PoolCore(Manager* mgr, const std::string& name, const PoolOptions& opt
     cfg.strict = false;
     m.forks = std::make_unique<ForkServer>(m.processes, [cfg] { return run_worker(cfg); });
   }
-  std::promise<std::uint64_t> attached;
-  auto f = attached.get_future();
-  m.collector = std::thread([&m, p = std::move(attached)]() mutable { m.collect(std::move(p)); });
-  try {
-    f.get();
-  } catch (...) {
-    m.collector.join();
-    throw;
-  }
+  m.collector = std::thread([&m] { m.collect(); });
 }
 
 PoolCore::~PoolCore() {
@@ -180,6 +230,11 @@ PoolCore::~PoolCore() {
     if (!m.joined) join();
   } catch (const Error& e) {
     std::fprintf(stderr, "mpshare: closing pool '%s': %s\n", m.name.c_str(), e.what());
+  }
+  {
+    std::lock_guard lock(m.mu);
+    m.stopping = true;
+    m.cv.notify_all();
   }
   try {
     m.core->call<op::PoolDetach>(m.id, m.submitter);
@@ -222,6 +277,7 @@ void PoolCore::submit(const std::shared_ptr<TaskGroup>& group, const TaskTarget&
   Impl& m = *impl_;
   const std::size_t n = chunks.size();
   if (n == 0) return;
+  group->bind(weak_from_this());
   std::uint64_t tag;
   {
     std::lock_guard lock(m.mu);
@@ -231,6 +287,10 @@ void PoolCore::submit(const std::shared_ptr<TaskGroup>& group, const TaskTarget&
     m.next_tag += n;
     m.ranges[tag] = Impl::Range{group, first, n};
     m.outstanding += n;
+    if (group->needs_collector() && !m.collecting) {
+      m.collecting = true;
+      m.cv.notify_all();
+    }
   }
   std::size_t sent = 0;
   try {
@@ -302,8 +362,8 @@ void PoolCore::join() {
     std::unique_lock lock(m.mu);
     if (!m.closed)
       throw StateError("join() of pool '" + m.name + "' before close() or terminate()");
-    m.cv.wait(lock, [&] { return m.outstanding == 0 || m.collector_done; });
   }
+  await([&] { return m.outstanding == 0; }, std::nullopt);
   if (m.forks) m.forks->join();
   m.joined = true;
 }

@@ -96,6 +96,23 @@ int report_then_nap(int x) {
   return x + 1;
 }
 
+// A result whose decoding throws: negative values are refused when read.
+struct Checked {
+  int value = 0;
+  template <class Ar>
+  void save(Ar& ar) const {
+    ar(value);
+  }
+  template <class Ar>
+  void load(Ar& ar) {
+    ar(value);
+    if (value < 0) throw std::invalid_argument("a Checked is never negative");
+  }
+};
+Checked make_checked(int x) {
+  return Checked{x};
+}
+
 pid_t read_pid(mpshare::test::Pipe& p) {
   std::string s = p.read(sizeof(pid_t), 30s);
   pid_t pid;
@@ -139,6 +156,7 @@ MPSHARE_TASK(shout);
 MPSHARE_TASK(fails_on_3);
 MPSHARE_TASK(worker_pid);
 MPSHARE_TASK(report_then_nap);
+MPSHARE_TASK(make_checked);
 
 TEST_CASE("Pool: map, starmap, apply, apply_async, map_async", "[pool]") {
   mpshare::Pool pool(2);
@@ -447,6 +465,65 @@ TEST_CASE("Pool: a worker with another signature for a task is refused", "[pool]
   REQUIRE(text.find("square") != std::string::npos);
   REQUIRE(text.find("int32(int32)") != std::string::npos);
   // The pool's own task still works once a worker joins (here: none needed).
+  pool.close();
+  pool.join();
+}
+
+TEST_CASE("Pool: a result that does not decode is a ProtocolError; the pool goes on", "[pool]") {
+  mpshare::Pool pool(2);
+  auto bad = pool.apply_async(make_checked, -5);
+  REQUIRE_THROWS_AS(bad.get(), mpshare::ProtocolError);
+  REQUIRE(pool.apply(make_checked, 5).value == 5);
+  auto r = pool.map_async(make_checked, std::vector<int>{1, 2, -3, 4}, {.chunksize = 1});
+  try {
+    r.get();
+    FAIL("no error");
+  } catch (const mpshare::ProtocolError& e) {
+    REQUIRE(std::string(e.what()).find("make_checked") != std::string::npos);
+  }
+  REQUIRE(pool.map(square, iota_vec(10))[9] == 81);
+  pool.close();
+  pool.join();
+}
+
+TEST_CASE("Pool: malformed result bytes from a worker are a ProtocolError", "[pool]") {
+  namespace d = mpshare::detail;
+  auto mgr = mpshare::Manager::spawn();
+  mpshare::Pool pool(mgr, "garbled", {.processes = 0});
+  // A hand-made worker on the wire, offering square with its true signature.
+  auto core = mgr.core();
+  const auto id = d::open_object(*core, "garbled", mpshare::Kind::task_pool, "task_pool",
+                                 mpshare::ValueCode::opaque, mpshare::encode(d::PoolParams{}))
+                      .object_id;
+  const d::TaskFn* sq = d::registered_task(std::string("square"));
+  REQUIRE(sq != nullptr);
+  d::WorkerHello hello;
+  hello.tasks = {{sq->name, sq->signature}};
+  hello.pid = ::getpid();
+  const auto welcome = core->call<d::op::PoolJoin>(id, hello);
+  auto answer = [&](const std::string& data) {
+    const std::int64_t wait = std::chrono::nanoseconds(30s).count();
+    auto b = core->call_wait<d::op::PoolWork>(id, 30s, welcome.worker, d::TaskOutcomes{},
+                                              std::uint32_t{1}, wait);
+    REQUIRE(b.tasks.size() == 1);
+    d::TaskOutcomes o{{b.tasks[0].id, b.tasks[0].claim, d::TaskStatus::ok, data}};
+    core->call<d::op::PoolWork>(id, welcome.worker, o, std::uint32_t{0}, std::int64_t{0});
+  };
+  for (const std::string& garbage :
+       {std::string("\xff\xff\xff"), std::string(), mpshare::encode(std::vector<int>{1, 2})}) {
+    auto r = pool.apply_async(square, 7);
+    answer(garbage);
+    try {
+      r.get();
+      FAIL("no error");
+    } catch (const mpshare::ProtocolError& e) {
+      INFO(e.what());
+      REQUIRE(std::string(e.what()).find("square") != std::string::npos);
+    }
+  }
+  auto ok = pool.apply_async(square, 7);
+  answer(mpshare::encode(std::vector<int>{49}));
+  REQUIRE(ok.get() == 49);
   pool.close();
   pool.join();
 }

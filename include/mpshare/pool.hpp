@@ -14,9 +14,10 @@
 // registered it with the same signature; a plain function (or a lambda
 // without captures) runs on local workers only.
 //
-// Thread safety: a Pool may be used from many threads. Callbacks run on the
-// pool's result thread in the submitting process, and have finished before
-// join() or ~Pool returns. Ownership: ~Pool closes, then joins: work already
+// Thread safety: a Pool may be used from many threads. Callbacks run in the
+// submitting process, one at a time, on the pool's result thread (or on a
+// thread of this process waiting for a result of the pool), and have
+// finished before join() or ~Pool returns. Ownership: ~Pool closes, then joins: work already
 // submitted is finished, never dropped.
 #pragma once
 
@@ -117,14 +118,26 @@ class ResultState : public TaskGroup {
     cv_.notify_all();
   }
 
-  void wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_.load(); });
-  }
+  bool needs_collector() const override { return on_ok_ || on_err_; }
+
+  void wait() { wait_until(std::nullopt); }
   template <class R, class P>
   bool wait_for(std::chrono::duration<R, P> d) {
+    return wait_until(PoolCore::Clock::now() +
+                      std::chrono::ceil<PoolCore::Clock::duration>(std::max(d, d.zero())));
+  }
+  bool wait_until(std::optional<PoolCore::Clock::time_point> deadline) {
+    if (done_) return true;
+    if (auto core = this->core_.lock())
+      return core->await([this] { return done_.load(); }, deadline);
+    // The pool is gone, so every task of it has finished.
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, d, [&] { return done_.load(); });
+    const auto done = [&] { return done_.load(); };
+    if (!deadline) {
+      cv_.wait(lock, done);
+      return true;
+    }
+    return cv_.wait_until(lock, *deadline, done);
   }
   bool ready() const { return done_; }
   bool successful() const {
@@ -156,14 +169,17 @@ class ResultState : public TaskGroup {
 };
 
 // Decodes a chunk's results; ProtocolError (as an exception_ptr) when the
-// bytes are not what `task` returns.
+// bytes are not what `task` returns, or when a result type's own decoding
+// throws.
 template <class R>
 std::variant<ChunkResults<R>, std::exception_ptr> decode_chunk(std::string_view data,
                                                                const std::string& task) {
   try {
     return decode<ChunkResults<R>>(data);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     return undecodable_result(task, e.what());
+  } catch (...) {
+    return undecodable_result(task, "its decoding threw a non-standard exception");
   }
 }
 
@@ -193,6 +209,9 @@ class MapGroup final : public ResultState<std::vector<R>> {
       : slots_(n), chunksize_(chunksize), remaining_(n), progress_(std::move(progress)) {
     this->task_ = std::move(task);
     if (n == 0) this->set_value({});
+  }
+  bool needs_collector() const override {
+    return ResultState<std::vector<R>>::needs_collector() || progress_.active();
   }
   void on_result(std::size_t chunk, TaskStatus status, std::string_view data) override {
     if (failed_) return;
@@ -252,16 +271,25 @@ class ImapGroup final : public TaskGroup {
       else
         c.values = std::move(std::get<0>(r));
     }
-    std::lock_guard lock(mu_);
     done_items_ += c.values.size();
     progress_.update(done_items_);
+    std::lock_guard lock(mu_);
     done_.emplace(chunk, std::move(c));
     cv_.notify_all();
   }
+  bool needs_collector() const override { return progress_.active(); }
   // Waits for chunk `index` (ordered) or any chunk (index nullopt).
   std::pair<std::size_t, Chunk> take(std::optional<std::size_t> index) {
+    const auto ready = [&] { return index ? done_.count(*index) > 0 : !done_.empty(); };
+    if (auto core = core_.lock())
+      core->await(
+          [&] {
+            std::lock_guard lock(mu_);
+            return ready();
+          },
+          std::nullopt);
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return index ? done_.count(*index) > 0 : !done_.empty(); });
+    cv_.wait(lock, ready);
     auto it = index ? done_.find(*index) : done_.begin();
     std::pair<std::size_t, Chunk> out{it->first, std::move(it->second)};
     done_.erase(it);

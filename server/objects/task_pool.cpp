@@ -28,10 +28,16 @@ TaskPoolObject::Submitter& TaskPoolObject::submitter(std::uint64_t id) {
   return it->second;
 }
 
+TaskPoolObject::Submitter& TaskPoolObject::submitter(std::uint64_t id, SessionId session) {
+  Submitter& s = submitter(id);
+  s.sessions.insert(session);
+  return s;
+}
+
 std::uint64_t TaskPoolObject::attach(Call& c) {
   if (drained()) closed_ = false;  // a closed, finished pool opens again
   const std::uint64_t id = next_submitter_++;
-  submitters_[id].session = c.session_id();
+  submitters_[id].sessions.insert(c.session_id());
   return id;
 }
 
@@ -69,8 +75,8 @@ KeyIds TaskPoolObject::declare(const TaskKeys& keys, bool strict) {
   return ids;
 }
 
-void TaskPoolObject::submit(std::uint64_t sub, NewTasks tasks) {
-  submitter(sub);
+void TaskPoolObject::submit(Call& c, std::uint64_t sub, NewTasks tasks) {
+  submitter(sub, c.session_id());
   if (closed_) fail(Errc::state_error, "pool '" + name() + "' is closed");
   for (const auto& t : tasks)
     if (t.key == 0 || t.key > keys_.size())
@@ -91,7 +97,8 @@ void TaskPoolObject::submit(std::uint64_t sub, NewTasks tasks) {
 
 std::optional<ResultBatch> TaskPoolObject::results(Call& c, std::uint64_t sub,
                                                    std::int64_t timeout_ns) {
-  Submitter& s = submitter(sub);
+  Submitter& s = submitter(sub, c.session_id());
+  if (s.parked && s.parked->session_closed()) s.parked.reset();
   if (!s.ready.empty() || timeout_ns == 0) {
     ResultBatch b;
     b.results.swap(s.ready);
@@ -114,6 +121,10 @@ std::optional<ResultBatch> TaskPoolObject::results(Call& c, std::uint64_t sub,
 }
 
 void TaskPoolObject::answer_results(Submitter& s) {
+  if (s.parked && s.parked->session_closed()) {
+    s.parked.reset();
+    s.timer.reset();
+  }
   if (!s.parked || s.ready.empty()) return;
   ResultBatch b;
   b.results.swap(s.ready);

@@ -45,7 +45,7 @@ class TaskPoolObject final : public Object {
 
   std::uint64_t attach(Call& c);
   KeyIds declare(const TaskKeys& keys, bool strict);
-  void submit(std::uint64_t submitter, NewTasks tasks);
+  void submit(Call& c, std::uint64_t submitter, NewTasks tasks);
   std::optional<ResultBatch> results(Call& c, std::uint64_t submitter, std::int64_t timeout_ns);
   void detach(std::uint64_t submitter);
   WorkerWelcome join(Call& c, const WorkerHello& hello);
@@ -83,8 +83,10 @@ class TaskPoolObject final : public Object {
     std::uint32_t parked_max = 0;
     std::unique_ptr<asio::steady_timer> timer;  // the parked claim's deadline
   };
+  // Dropped when the last session that used it closes (any thread of the
+  // submitting process may submit and read results).
   struct Submitter {
-    SessionId session = 0;
+    std::unordered_set<SessionId> sessions;
     std::vector<TaskResult> ready;
     std::optional<Pending<op::PoolResults>> parked;
     std::unique_ptr<asio::steady_timer> timer;
@@ -92,6 +94,7 @@ class TaskPoolObject final : public Object {
 
   Worker& worker(std::uint64_t id);
   Submitter& submitter(std::uint64_t id);
+  Submitter& submitter(std::uint64_t id, SessionId session);
   bool drained() const { return closed_ && tasks_.empty(); }
   std::uint32_t intern(const TaskKey& k, bool strict, std::string& conflict);
   std::vector<ClaimedTask> claim(Worker& w, std::uint32_t max);

@@ -104,8 +104,15 @@ void TaskPoolObject::on_disconnect(SessionId s) {
     it = workers_.erase(it);
   }
   std::vector<std::uint64_t> subs;
-  for (auto& [id, sub] : submitters_)
-    if (sub.session == s) subs.push_back(id);
+  for (auto& [id, sub] : submitters_) {
+    if (sub.sessions.erase(s) == 0) continue;
+    if (sub.sessions.empty()) {
+      subs.push_back(id);
+    } else if (sub.parked && sub.parked->session_closed()) {
+      sub.parked.reset();
+      sub.timer.reset();
+    }
+  }
   for (auto id : subs) drop_submitter(id);
   pump();
 }

@@ -29,7 +29,7 @@ std::optional<KeyIds> handle(op::PoolDeclare, Call& c, TaskKeys keys, bool stric
 }
 
 std::optional<Unit> handle(op::PoolSubmit, Call& c, std::uint64_t submitter, NewTasks tasks) {
-  pool(c).submit(submitter, std::move(tasks));
+  pool(c).submit(c, submitter, std::move(tasks));
   return Unit{};
 }
 

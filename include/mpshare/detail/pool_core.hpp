@@ -1,16 +1,23 @@
 // The untyped part of a Pool, shared by its typed front (pool.hpp): the
-// task queue on the server, the local workers' fork server, and the
-// collector thread that routes every finished task to its TaskGroup.
+// task queue on the server, the local workers' fork server, and the reading
+// of results, which routes every finished task to its TaskGroup.
+//
+// Results are read by a thread waiting for one (get, wait, imap, join), on
+// its own connection, one such thread at a time; once a group with
+// callbacks or progress is submitted, the pool's collector thread reads
+// them instead, from then on.
 //
 // Thread safety: every method may be called from any thread. TaskGroup
-// callbacks run on the collector thread, one at a time.
+// results arrive one at a time, on the thread reading results.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,15 +32,24 @@ struct PoolOptions;
 
 namespace detail {
 
+class PoolCore;
+
 // The results of tasks submitted together (one apply, one map, one imap).
-// Owned by shared_ptr: the collector keeps a group alive until its last task
+// Owned by shared_ptr: the pool keeps a group alive until its last task
 // has finished, even when its handle was dropped.
 class TaskGroup {
  public:
   virtual ~TaskGroup() = default;
-  // Task `index` of this group finished. Runs on the collector thread; must
-  // not throw.
+  // Task `index` of this group finished. Runs on the thread reading
+  // results; must not throw.
   virtual void on_result(std::size_t index, TaskStatus status, std::string_view data) = 0;
+  // Whether its results must arrive while nobody waits (callbacks, progress).
+  virtual bool needs_collector() const { return false; }
+  // The pool that reads its results (PoolCore::submit sets it).
+  void bind(std::weak_ptr<PoolCore> core) { core_ = std::move(core); }
+
+ protected:
+  std::weak_ptr<PoolCore> core_;
 };
 
 // Where a function's chunks go: its key in the pool, the bytes each chunk's
@@ -51,8 +67,10 @@ std::exception_ptr task_exception(TaskStatus status, std::string_view data,
 // ProtocolError for a result that does not decode.
 std::exception_ptr undecodable_result(const std::string& task, const std::string& why);
 
-class PoolCore {
+class PoolCore : public std::enable_shared_from_this<PoolCore> {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // `mgr` null: a private server, owned by the pool. Forks the local
   // workers' fork server now (before any thread of the pool starts).
   PoolCore(Manager* mgr, const std::string& name, const PoolOptions& options);
@@ -81,6 +99,10 @@ class PoolCore {
   std::vector<std::int64_t> worker_pids();
   // Tasks submitted whose results (and callbacks) are not all done.
   std::size_t outstanding() const;
+  // Waits until done() holds (false: the deadline passed first), reading
+  // and routing results on this thread while no other thread does. done()
+  // runs under the pool's lock and must only look at state.
+  bool await(const std::function<bool()>& done, std::optional<Clock::time_point> deadline);
 
  private:
   struct Impl;
@@ -93,6 +115,8 @@ class Progress {
  public:
   Progress(bool draw, std::function<void(std::size_t, std::size_t)> callback, std::size_t total);
   void update(std::size_t done);
+  // Whether it draws or calls back at all.
+  bool active() const { return draw_ || callback_ != nullptr; }
 
  private:
   bool draw_;
