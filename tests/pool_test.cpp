@@ -469,7 +469,7 @@ TEST_CASE("Pool: a worker with another signature for a task is refused", "[pool]
   pool.join();
 }
 
-TEST_CASE("Pool: a result that does not decode is a ProtocolError; the pool goes on", "[pool]") {
+TEST_CASE("Pool: a result that does not decode is a ProtocolError, the pool goes on", "[pool]") {
   mpshare::Pool pool(2);
   auto bad = pool.apply_async(make_checked, -5);
   REQUIRE_THROWS_AS(bad.get(), mpshare::ProtocolError);
