@@ -52,6 +52,7 @@ struct PoolCore::Impl {
     std::shared_ptr<TaskGroup> group;
     std::size_t first = 0;  // the group's index of the range's first task
     std::size_t remaining = 0;
+    bool collected = false;  // read by the collector
   };
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -62,7 +63,7 @@ struct PoolCore::Impl {
   bool closed = false, terminated = false, joined = false;
   bool collector_done = false;  // no more results will come
   bool reading = false;         // a thread is reading results
-  bool collecting = false;      // the collector thread reads them, from now on
+  std::size_t collected = 0;    // outstanding tasks the collector reads (callbacks, big maps)
   bool stopping = false;
 
   void collect();
@@ -84,6 +85,7 @@ void PoolCore::Impl::route(const TaskResult& r) {
     Range& range = it->second;
     index = range.first + (r.tag - it->first);
     group = range.group;
+    if (range.collected) --collected;
     if (--range.remaining == 0) ranges.erase(it);
   }
   group->on_result(index, r.status, r.data);
@@ -103,6 +105,7 @@ void PoolCore::Impl::fail_all(const std::string& why) {
       range.group->on_result(range.first + i, TaskStatus::server_lost, msg);
   std::lock_guard lock(mu);
   outstanding = 0;
+  collected = 0;
   collector_done = true;
   cv.notify_all();
 }
@@ -129,23 +132,32 @@ bool PoolCore::Impl::read(std::optional<Clock::time_point> deadline) {
 }
 
 // The collector: its session keeps the submitter alive whichever thread
-// made it; it reads results once a group needs them read without a waiter.
+// made it; it reads results while tasks that need them read without a
+// waiter (callbacks, progress) or while they are still being submitted (a
+// big map) are outstanding.
 void PoolCore::Impl::collect() {
   try {
     core->call<op::PoolSubmit>(id, submitter, NewTasks{});  // joins this session
   } catch (const Error&) {
     // Closed already, or the server is gone: a reader sees that.
   }
-  bool go;
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return stopping || collector_done || (collecting && !reading); });
-    go = !stopping && !collector_done;
-    if (go) reading = true;
-  }
-  if (go)
-    while (read(std::nullopt)) {
+  std::unique_lock lock(mu);
+  for (;;) {
+    cv.wait(lock, [&] { return stopping || collector_done || (collected > 0 && !reading); });
+    if (stopping || collector_done) break;
+    reading = true;
+    lock.unlock();
+    bool more = true;
+    while (more) {
+      more = read(std::nullopt);
+      std::lock_guard guard(mu);
+      more = more && collected > 0;
     }
+    lock.lock();
+    reading = false;
+    cv.notify_all();
+  }
+  lock.unlock();
   core->disconnect_this_thread();
 }
 
@@ -156,7 +168,7 @@ bool PoolCore::await(const std::function<bool()>& done, std::optional<Clock::tim
     if (done()) return true;
     if (m.collector_done) return done();
     if (deadline && Clock::now() >= *deadline) return false;
-    if (!m.reading && !m.collecting) {
+    if (!m.reading && m.collected == 0) {
       m.reading = true;
       lock.unlock();
       {
@@ -285,10 +297,11 @@ void PoolCore::submit(const std::shared_ptr<TaskGroup>& group, const TaskTarget&
     if (m.collector_done) throw ConnectionLost("pool '" + m.name + "' lost its server");
     tag = m.next_tag;
     m.next_tag += n;
-    m.ranges[tag] = Impl::Range{group, first, n};
+    const bool collected = group->needs_collector() || n > submit_batch;
+    m.ranges[tag] = Impl::Range{group, first, n, collected};
     m.outstanding += n;
-    if (group->needs_collector() && !m.collecting) {
-      m.collecting = true;
+    if (collected) {
+      m.collected += n;
       m.cv.notify_all();
     }
   }
@@ -308,8 +321,9 @@ void PoolCore::submit(const std::shared_ptr<TaskGroup>& group, const TaskTarget&
     auto it = m.ranges.find(tag);
     if (it != m.ranges.end()) {
       // Tasks never queued have no result coming.
-      const std::size_t unsent = n - sent;
-      it->second.remaining -= std::min(unsent, it->second.remaining);
+      const std::size_t unsent = std::min(n - sent, it->second.remaining);
+      it->second.remaining -= unsent;
+      if (it->second.collected) m.collected -= unsent;
       if (it->second.remaining == 0) m.ranges.erase(it);
       m.outstanding -= unsent;
       if (m.outstanding == 0) m.cv.notify_all();

@@ -3,9 +3,9 @@
 // of results, which routes every finished task to its TaskGroup.
 //
 // Results are read by a thread waiting for one (get, wait, imap, join), on
-// its own connection, one such thread at a time; once a group with
-// callbacks or progress is submitted, the pool's collector thread reads
-// them instead, from then on.
+// its own connection, one such thread at a time. While tasks of a group
+// with callbacks or progress (or of a map submitted in several frames) are
+// outstanding, the pool's collector thread reads them instead.
 //
 // Thread safety: every method may be called from any thread. TaskGroup
 // results arrive one at a time, on the thread reading results.
