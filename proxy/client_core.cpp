@@ -1,6 +1,9 @@
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
-#include <fstream>
-#include <iterator>
+#include <cerrno>
+#include <cstring>
 
 #include "connection.hpp"
 #include "mpshare/detail/client.hpp"
@@ -16,11 +19,45 @@ AuthKey AuthKey::random() {
   return from_string(std::move(bytes));
 }
 
+namespace {
+
+// True when `bytes` is one line of printable text ended by a newline, as
+// `echo secret > key` writes.
+bool is_text_line(const std::string& bytes) {
+  if (bytes.size() < 2 || bytes.back() != '\n') return false;
+  for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 AuthKey AuthKey::from_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw AuthError("cannot read auth key file '" + path + "'");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw AuthError("cannot read auth key file '" + path + "': " + std::strerror(errno));
+  std::string bytes;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw AuthError("cannot read auth key file '" + path + "': " + std::strerror(err));
+    }
+    if (n == 0) break;
+    bytes.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
   if (bytes.empty()) throw AuthError("auth key file '" + path + "' is empty");
+  if (is_text_line(bytes))
+    throw AuthError("auth key file '" + path +
+                    "' is a line of text ending in a newline (as `echo secret > key` writes), "
+                    "and the newline would be part of the key: write it without one "
+                    "(printf %s secret > key), or make a random key with "
+                    "`head -c 32 /dev/urandom > key`");
   return from_string(std::move(bytes));
 }
 
@@ -74,7 +111,7 @@ thread_local ClientCore* t_decode_context = nullptr;
 
 ClientCore::ClientCore(std::string address, AuthKey key, ConnectOptions options)
     : id_(next_core_id++), address_(std::move(address)), key_(std::move(key)), options_(options) {
-  parse_address(address_);  // validate early
+  parse_client_address(address_);  // validate early
 }
 
 ClientCore::~ClientCore() {
@@ -90,6 +127,8 @@ Connection& ClientCore::connection() {
   Connection* c = t_connections.find(id_);
   if (c && c->usable()) return *c;
   t_connections.erase(id_);  // a stale one, and those of destroyed cores
+  if (stopped_.load(std::memory_order_relaxed))
+    throw ConnectionLost(address_ + ": the server was stopped (Manager::shutdown)");
   auto conn = std::make_unique<Connection>(address_, key_, options_);
   Connection* raw = conn.get();
   t_connections.entries.push_back({id_, weak_from_this(), std::move(conn)});

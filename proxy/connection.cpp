@@ -1,6 +1,8 @@
 #include "connection.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "protocol/handshake.hpp"
 
@@ -13,9 +15,30 @@ constexpr std::size_t read_buffer_bytes = 64 * 1024;
 Connection::Connection(const std::string& address, const AuthKey& key,
                        const ConnectOptions& options)
     : address_(address), spin_(options.spin), max_frame_(options.max_frame) {
-  const Deadline deadline = Deadline::after(options.connect_timeout);
-  transport_ = connect_transport(address, options, deadline);
-  authenticate(key, deadline);
+  using namespace std::chrono_literals;
+  const auto give_up_at = std::chrono::steady_clock::now() + options.retry_for;
+  std::chrono::steady_clock::duration pause = 1ms;
+  for (;;) {
+    const Deadline deadline = Deadline::after(options.connect_timeout);
+    try {
+      transport_ = connect_transport(address, options, deadline);
+    } catch (const NotListening&) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= give_up_at) throw;
+      std::this_thread::sleep_for(std::min(pause, give_up_at - now));
+      pause = std::min<std::chrono::steady_clock::duration>(pause * 2, 100ms);
+      continue;
+    }
+    try {
+      authenticate(key, deadline);
+    } catch (const Timeout&) {
+      throw Timeout(address_ + ": handshake timed out: the peer accepted the connection but " +
+                    "did not complete the mpshare handshake within " +
+                    std::to_string(options.connect_timeout.count()) +
+                    " ms (ConnectOptions::connect_timeout)");
+    }
+    return;
+  }
 }
 
 Connection::~Connection() = default;

@@ -80,6 +80,7 @@ void Manager::shutdown() {
   } catch (const Timeout&) {
   }
   core_->disconnect_this_thread();
+  core_->mark_stopped();
   if (owner) spawned_->stop(std::chrono::seconds(5));
 }
 

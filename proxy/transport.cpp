@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "protocol/address.hpp"
 #include "transport_socket.hpp"
@@ -31,9 +32,24 @@ bool wait_ready(int fd, Transport::Wait wait, Deadline deadline) {
   }
 }
 
+Address parse_client_address(const std::string& address) {
+  try {
+    return parse_address(address);
+  } catch (const std::invalid_argument& e) {
+    throw ValueError(e.what());
+  }
+}
+
+void throw_connect_error(const std::string& address, int err) {
+  const std::string what = "cannot connect to " + address + ": " + std::strerror(err);
+  if (err == ENOENT || err == ECONNREFUSED)
+    throw NotListening(what + " (no server listening there: not started yet, or stopped)");
+  throw ConnectionLost(what);
+}
+
 std::unique_ptr<Transport> connect_transport(const std::string& address,
                                              const ConnectOptions& options, Deadline deadline) {
-  const Address a = parse_address(address);
+  const Address a = parse_client_address(address);
   switch (a.type) {
     case Address::Type::unix_socket:
       return connect_unix(a, address, deadline);
@@ -42,7 +58,7 @@ std::unique_ptr<Transport> connect_transport(const std::string& address,
     case Address::Type::tls:
       return connect_tls(a, address, options.tls, deadline);
   }
-  throw std::invalid_argument("unknown address type: " + address);
+  throw ValueError("unknown address type: " + address);
 }
 
 }  // namespace mpshare::detail

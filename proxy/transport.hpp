@@ -13,6 +13,8 @@
 
 namespace mpshare::detail {
 
+struct Address;
+
 // Not thread-safe: one Connection uses it on one thread. Its descriptor is
 // registered as inherited (fd_registry.hpp): a forked child never uses it,
 // and destroying it there closes nothing of the parent's.
@@ -43,12 +45,26 @@ class Transport {
   virtual int take_fd() { return -1; }
 };
 
+// Nothing listens at the address (ENOENT, ECONNREFUSED): the server has
+// not started yet, or was stopped. ConnectOptions::retry_for retries these.
+class NotListening : public ConnectionLost {
+ public:
+  using ConnectionLost::ConnectionLost;
+};
+
 // Connects to a unix:, tcp:// or tls:// address before `deadline`. Throws
-// ConnectionLost or Timeout; for TLS also AuthError (the server's
+// NotListening, ConnectionLost or Timeout; for TLS also AuthError (the server's
 // certificate is not trusted or does not name the host) and ValueError (a
 // certificate file in options.tls cannot be loaded).
 std::unique_ptr<Transport> connect_transport(const std::string& address,
                                              const ConnectOptions& options, Deadline deadline);
+
+// The parsed address; a malformed one throws ValueError naming it.
+Address parse_client_address(const std::string& address);
+
+// Throws NotListening when errno `err` of a failed connect says nothing
+// listens there, else ConnectionLost; both name the address.
+[[noreturn]] void throw_connect_error(const std::string& address, int err);
 
 // Waits until `fd` is ready for `wait`: false when the deadline passed
 // first. Throws ConnectionLost when poll fails.

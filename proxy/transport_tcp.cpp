@@ -22,7 +22,7 @@ int connect_tcp_socket(const Address& a, const std::string& address, Deadline de
     fd = connect_socket(p->ai_family, p->ai_addr, p->ai_addrlen, deadline);
   const int err = errno;
   ::freeaddrinfo(res);
-  if (fd < 0) throw ConnectionLost("cannot connect to " + address + ": " + std::strerror(err));
+  if (fd < 0) throw_connect_error(address, err);
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;

@@ -76,10 +76,12 @@ std::unique_ptr<Transport> connect_unix(const Address& a, const std::string& add
   sockaddr_un sun{};
   sun.sun_family = AF_UNIX;
   if (a.path.size() >= sizeof(sun.sun_path))
-    throw std::invalid_argument("unix socket path too long: " + a.path);
+    throw ValueError("unix socket path too long (" + std::to_string(a.path.size()) +
+                     " bytes, at most " + std::to_string(sizeof(sun.sun_path) - 1) +
+                     "): " + a.path);
   std::memcpy(sun.sun_path, a.path.c_str(), a.path.size() + 1);
   int fd = connect_socket(AF_UNIX, reinterpret_cast<sockaddr*>(&sun), sizeof sun, deadline);
-  if (fd < 0) throw ConnectionLost("cannot connect to " + address + ": " + std::strerror(errno));
+  if (fd < 0) throw_connect_error(address, errno);
   return std::make_unique<UnixTransport>(fd, address);
 }
 

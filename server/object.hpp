@@ -59,7 +59,8 @@ class Object {
 
   // Items, waiters or bytes, by kind (Manager::objects()).
   virtual std::uint64_t size() const = 0;
-  // May `req` (same name) open this object? Default: same params.
+  // May `req` (same name) open this object? Default: same params. May
+  // instead throw TypeMismatch naming the parameter that differs.
   virtual bool accepts(const OpenRequest& req) const { return req.params == params_; }
   // Kind-specific data for the opening proxy (OpenReply::params).
   virtual Bytes open_params() const { return {}; }

@@ -17,8 +17,15 @@ namespace mpshare {
 class AuthKey {
  public:
   AuthKey() = default;
-  static AuthKey random();                            // 32 random bytes
-  static AuthKey from_file(const std::string& path);  // whole file (trailing newline kept)
+  static AuthKey random();  // 32 random bytes
+  // Every byte of the file at `path`, as is (binary: nothing is trimmed or
+  // decoded). Throws AuthError naming the path: the file cannot be read
+  // (with the system's reason), is empty, or is one line of printable text
+  // ending in a newline — what `echo secret > key` writes, where the
+  // newline would silently become part of the key. Write text keys without
+  // it (`printf %s secret > key`) or use random bytes
+  // (`head -c 32 /dev/urandom > key`).
+  static AuthKey from_file(const std::string& path);
   static AuthKey from_string(std::string bytes) {
     AuthKey k;
     k.bytes_ = std::move(bytes);
@@ -88,6 +95,12 @@ struct ConnectOptions {
   bool map_shared_memory = true;
   // Largest reply accepted.
   std::uint32_t max_frame = detail::default_max_frame;
+  // Wait for a server that is not up yet: while nothing listens at the
+  // address (no socket file, connection refused), connecting is retried,
+  // with pauses growing from 1 ms to 100 ms, until this long has passed
+  // since the first try; then the last error is thrown. Applies to every
+  // connection a thread opens. 0: one try.
+  std::chrono::milliseconds retry_for{0};
   TlsOptions tls;
 };
 

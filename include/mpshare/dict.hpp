@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "mpshare/detail/describe.hpp"
 #include "mpshare/detail/proxy.hpp"
 
 namespace mpshare {
@@ -27,7 +28,13 @@ class Dict : public detail::ProxyBase {
 
   void set(const K& key, const V& value) { call<detail::op::DictSet>(encode(key), encode(value)); }
   // Throws KeyError when absent.
-  V get(const K& key) const { return decode_value<V>(call<detail::op::DictGet>(encode(key))); }
+  V get(const K& key) const {
+    try {
+      return decode_value<V>(call<detail::op::DictGet>(encode(key)));
+    } catch (const KeyError& e) {
+      throw missing(key, e);
+    }
+  }
   std::optional<V> find(const K& key) const {
     auto v = call<detail::op::DictFind>(encode(key));
     if (!v) return std::nullopt;
@@ -45,7 +52,13 @@ class Dict : public detail::ProxyBase {
     return decode_value<V>(call<detail::op::DictSetDefault>(encode(key), encode(value)));
   }
   // Removes and returns; KeyError when absent.
-  V pop(const K& key) { return decode_value<V>(call<detail::op::DictPop>(encode(key))); }
+  V pop(const K& key) {
+    try {
+      return decode_value<V>(call<detail::op::DictPop>(encode(key)));
+    } catch (const KeyError& e) {
+      throw missing(key, e);
+    }
+  }
   // Removes and returns the last inserted entry (Python's popitem);
   // KeyError when empty.
   std::pair<K, V> popitem() {
@@ -112,6 +125,10 @@ class Dict : public detail::ProxyBase {
     detail::BytesPairs out;
     for (const auto& [k, v] : items) out.emplace_back(encode(k), encode(v));
     return out;
+  }
+  // The server's KeyError, naming the key when it can be printed.
+  KeyError missing(const K& key, const KeyError& e) const {
+    return KeyError(detail::not_found("key", key, "dict", name(), e.what()));
   }
 };
 

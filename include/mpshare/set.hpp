@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "mpshare/detail/describe.hpp"
 #include "mpshare/detail/proxy.hpp"
 
 namespace mpshare {
@@ -28,7 +29,13 @@ class Set : public detail::ProxyBase {
   // Returns whether `v` was there.
   bool discard(const T& v) { return call<detail::op::SetDiscard>(encode(v)); }
   // KeyError when `v` is not there.
-  void remove(const T& v) { call<detail::op::SetRemove>(encode(v)); }
+  void remove(const T& v) {
+    try {
+      call<detail::op::SetRemove>(encode(v));
+    } catch (const KeyError& e) {
+      throw KeyError(detail::not_found("item", v, "set", name(), e.what()));
+    }
+  }
   bool contains(const T& v) const { return call<detail::op::SetContains>(encode(v)); }
   std::size_t size() const { return call<detail::op::SetSize>(); }
   bool empty() const { return size() == 0; }

@@ -32,6 +32,16 @@ class BarrierObject final : public Object {
 
   std::uint64_t size() const override { return waiters_.size(); }
   std::uint64_t parties() const { return parties_; }
+  bool accepts(const OpenRequest& req) const override {
+    std::uint64_t parties = 0;
+    bool has_action = false;
+    std::int64_t timeout = wait_forever;
+    decode_into(req.params, parties, has_action, timeout);
+    same_param(*this, "parties", parties_, parties);
+    same_param(*this, "an action", has_action_, has_action);
+    same_param(*this, "default timeout (ns)", default_timeout_, timeout);
+    return true;
+  }
   bool broken() const { return broken_; }
 
   std::optional<std::optional<BarrierTurn>> wait(Call& c, std::int64_t timeout_ns) {

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <type_traits>
 
+#include "../call.hpp"
 #include "../object.hpp"
 
 namespace mpshare::server {
@@ -19,6 +22,21 @@ inline OpenRequest without_params(const OpenRequest& req) {
 template <class T>
 T initial_contents(const OpenRequest& req) {
   return req.params.empty() ? T{} : decode<T>(req.params);
+}
+
+// For Object::accepts: throws TypeMismatch naming the parameter when a
+// reopen asks for `wanted` where `o` has `have`.
+template <class T>
+void same_param(const Object& o, const char* param, const T& have, const T& wanted) {
+  if (have == wanted) return;
+  auto show = [](const T& v) {
+    if constexpr (std::is_same_v<T, bool>)
+      return std::string(v ? "true" : "false");
+    else
+      return std::to_string(v);
+  };
+  fail(Errc::type_mismatch,
+       "'" + o.name() + "' exists with " + param + " " + show(have) + ", not " + show(wanted));
 }
 
 #define MPSHARE_KIND(name, code, family) \

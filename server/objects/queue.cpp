@@ -30,6 +30,11 @@ class QueueObject final : public Object {
       : Object(cx, req), maxsize_(maxsize) {}
 
   std::uint64_t size() const override { return items_.size(); }
+  bool accepts(const OpenRequest& req) const override {
+    same_param(*this, "maxsize", maxsize_,
+               req.params.empty() ? std::uint64_t{0} : decode<std::uint64_t>(req.params));
+    return true;
+  }
 
   void on_disconnect(SessionId s) override {
     getters_.drop_session(s);

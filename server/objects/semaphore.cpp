@@ -25,6 +25,14 @@ class SemaphoreObject final : public Object {
 
   std::uint64_t size() const override { return waiters_.size(); }
   std::uint64_t value() const { return value_; }
+  bool accepts(const OpenRequest& req) const override {
+    std::int64_t value = 0;
+    bool session_aware = false;
+    decode_into(req.params, value, session_aware);
+    same_param(*this, "initial value", static_cast<std::int64_t>(initial_), value);
+    same_param(*this, "session_aware", session_aware_, session_aware);
+    return true;
+  }
 
   std::optional<bool> acquire(Call& c, std::int64_t timeout_ns) {
     checked_timeout(timeout_ns);

@@ -9,6 +9,7 @@
 
 #include "../handlers.hpp"
 #include "arith.hpp"
+#include "factory.hpp"
 #include "segment.hpp"
 #include "segment_lock.hpp"
 
@@ -66,9 +67,12 @@ class SharedObject final : public Object {
   std::uint64_t size() const override { return spec_.count; }
   bool accepts(const OpenRequest& req) const override {
     SharedSpec s = decode_spec(req.params);
-    return s.elem_size == spec_.elem_size && s.elem_align == spec_.elem_align &&
-           s.count == spec_.count && s.lock_free == spec_.lock_free &&
-           s.little_endian == spec_.little_endian;
+    same_param(*this, "element count", spec_.count, s.count);
+    same_param(*this, "element size", spec_.elem_size, s.elem_size);
+    same_param(*this, "element alignment", spec_.elem_align, s.elem_align);
+    same_param(*this, "lock_free", spec_.lock_free, s.lock_free);
+    same_param(*this, "little_endian", spec_.little_endian, s.little_endian);
+    return true;
   }
   void on_disconnect(SessionId s) override { lock_.on_disconnect(s); }
   void on_remove() override { lock_.on_remove(); }

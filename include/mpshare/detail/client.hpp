@@ -5,6 +5,7 @@
 // connections and never touches its parent's.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -44,6 +45,9 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   const AuthKey& key() const { return key_; }
   const ConnectOptions& options() const { return options_; }
   bool is_local() const;  // unix socket
+  // This process stopped the server (Manager::shutdown): later calls throw
+  // ConnectionLost saying so instead of failing to reconnect. Thread-safe.
+  void mark_stopped() { stopped_.store(true, std::memory_order_relaxed); }
 
   // One request, one reply, default deadline. Throws the typed error.
   template <class Op, class... A>
@@ -114,6 +118,7 @@ class ClientCore : public std::enable_shared_from_this<ClientCore> {
   std::string address_;
   AuthKey key_;
   ConnectOptions options_;
+  std::atomic<bool> stopped_{false};
 };
 
 class DecodeContextScope {
