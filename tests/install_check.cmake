@@ -1,6 +1,6 @@
 # Installs the build into a private prefix, builds tests/consumer against it
-# with find_package(mpshare), and runs it. Variables: BUILD_DIR, SOURCE_DIR,
-# WORK_DIR, SANITIZE.
+# with find_package(mpshare) and again with pkg-config, and runs it.
+# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, SANITIZE, CXX.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -24,6 +24,34 @@ foreach(server_env "MPSHARE_SERVER=${WORK_DIR}/prefix/bin/mpshare-server" "MPSHA
     message(FATAL_ERROR "consumer (${server_env}) printed: ${LAST_OUTPUT}")
   endif()
 endforeach()
+# pkg-config, without CMake: the installed mpshare.pc names everything.
+file(GLOB_RECURSE pc_files ${WORK_DIR}/prefix/*/mpshare.pc)
+list(LENGTH pc_files pc_count)
+if(NOT pc_count EQUAL 1)
+  message(FATAL_ERROR "expected one installed mpshare.pc, found: ${pc_files}")
+endif()
+get_filename_component(pc_dir ${pc_files} DIRECTORY)
+set(ENV{PKG_CONFIG_PATH} ${pc_dir})
+run(pkg-config --cflags --libs mpshare)
+string(STRIP "${LAST_OUTPUT}" pc_flags)
+separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+set(cxx_flags "")
+if(SANITIZE)
+  set(cxx_flags -fsanitize=address,undefined)
+endif()
+run(${CXX} ${cxx_flags} ${SOURCE_DIR}/main.cpp -o ${WORK_DIR}/pkgconfig-consumer ${pc_flags})
+run(pkg-config --variable=libdir mpshare)
+string(STRIP "${LAST_OUTPUT}" pc_libdir)
+# (A shared build's libraries are found there; a static build needs nothing.)
+run(${CMAKE_COMMAND} -E env MPSHARE_SERVER=${WORK_DIR}/prefix/bin/mpshare-server
+  LD_LIBRARY_PATH=${pc_libdir} ${WORK_DIR}/pkgconfig-consumer)
+if(NOT LAST_OUTPUT MATCHES "consumer ok")
+  message(FATAL_ERROR "pkg-config consumer printed: ${LAST_OUTPUT}")
+endif()
+if(NOT EXISTS ${WORK_DIR}/prefix/share/doc/mpshare/LICENSE)
+  message(FATAL_ERROR "LICENSE is not installed")
+endif()
+
 run(${WORK_DIR}/prefix/bin/mpshare-server --help)
 if(NOT LAST_OUTPUT MATCHES "--authkey-file")
   message(FATAL_ERROR "installed mpshare-server --help printed: ${LAST_OUTPUT}")

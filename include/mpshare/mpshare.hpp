@@ -16,3 +16,4 @@
 #include "mpshare/set.hpp"
 #include "mpshare/sync.hpp"
 #include "mpshare/value.hpp"
+#include "mpshare/version.hpp"
