@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs the whole test suite (examples and
-# the installed-package check included), then again under AddressSanitizer +
+# the installed-package check included), checks a shared-library build,
+# then runs the suite again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then runs each libFuzzer target of tests/fuzz
 # for a minute.
 set -euo pipefail
@@ -10,6 +11,14 @@ jobs=2
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j$jobs
 (cd build && ctest --output-on-failure -j$jobs --timeout 300)
+# Shared libraries (BUILD_SHARED_LIBS=ON): the examples run, and an outside
+# project builds and runs against the installed package.
+cmake -S . -B build-shared -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_SHARED_LIBS=ON \
+  -DMPSHARE_BUILD_TESTS=OFF -DMPSHARE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-shared -j$jobs
+for example in tour python_semantics remote_connect; do ./build-shared/examples/$example >/dev/null; done
+cmake -DBUILD_DIR="$PWD/build-shared" -DSOURCE_DIR="$PWD/tests/consumer" -DWORK_DIR="$PWD/build-shared/consumer-check" \
+  -DCXX=c++ -P tests/install_check.cmake
 cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DMPSHARE_SANITIZE=ON -DMPSHARE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-sanitize -j$jobs
 (cd build-sanitize &&
