@@ -172,7 +172,7 @@ TEST_CASE("connect: AuthKey::from_file reads every byte and explains failures", 
   }
 }
 
-TEST_CASE("connect: a missing key names it; reopening with other parameters names them",
+TEST_CASE("connect: a missing key names it, and reopening with other parameters names them",
           "[connect]") {
   auto mgr = Manager::spawn();
   auto scores = mgr.dict<std::string, std::int64_t>("scores");
