@@ -20,7 +20,8 @@ int main() {
 
   mpshare::Pool pool(2);                                // 2 local workers
   std::vector<int> squares = pool.map(square, inputs);  // chunksize: ceil(n / (4 x workers))
-  auto r = pool.apply_async(square, std::tuple{7}, [](const int& v) { /* 49 */ });
+  auto r = pool.apply_async(square, std::tuple{7},
+                            [](const int& v) { std::printf("callback: %d\n", v); });
   int v = r.get();  // or a TaskError, WorkerLost, TaskTimeout
   for (int s : pool.imap_unordered(square, std::views::iota(0, 10000), {.progress = true}))
     use(s);  // lazy: a bounded number in flight
