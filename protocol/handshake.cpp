@@ -20,6 +20,14 @@ const unsigned char* bytes_of(std::string_view s) {
 }
 }  // namespace
 
+void check_key(std::string_view key) {
+  if (key.size() < min_key_size)
+    throw ValueError("the auth key has " + std::to_string(key.size()) + " bytes; at least " +
+                     std::to_string(min_key_size) +
+                     " are needed (make one with AuthKey::random(), or: head -c 32 "
+                     "/dev/urandom > FILE)");
+}
+
 Mac handshake_mac(std::string_view key, std::string_view label, const unsigned char* server_nonce,
                   const unsigned char* client_nonce) {
   std::string msg(label);

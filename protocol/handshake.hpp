@@ -26,6 +26,12 @@ inline constexpr std::size_t client_answer_size = nonce_size + mac_size;
 // Server verdict: status(u16) reserved(u16) pad(u32) mac(32) = 40 bytes.
 inline constexpr std::size_t server_verdict_size = 8 + mac_size;
 
+// Keys shorter than this are refused, by clients and servers alike.
+inline constexpr std::size_t min_key_size = 16;
+// Throws ValueError, saying how to make a good key, when `key` is shorter
+// than min_key_size.
+void check_key(std::string_view key);
+
 using Nonce = std::array<unsigned char, nonce_size>;
 using Mac = std::array<unsigned char, mac_size>;
 

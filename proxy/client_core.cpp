@@ -58,6 +58,11 @@ AuthKey AuthKey::from_file(const std::string& path) {
                     "and the newline would be part of the key: write it without one "
                     "(printf %s secret > key), or make a random key with "
                     "`head -c 32 /dev/urandom > key`");
+  try {
+    detail::check_key(bytes);
+  } catch (const ValueError& e) {
+    throw ValueError("auth key file '" + path + "': " + e.what());
+  }
   return from_string(std::move(bytes));
 }
 
@@ -112,6 +117,7 @@ thread_local ClientCore* t_decode_context = nullptr;
 ClientCore::ClientCore(std::string address, AuthKey key, ConnectOptions options)
     : id_(next_core_id++), address_(std::move(address)), key_(std::move(key)), options_(options) {
   parse_client_address(address_);  // validate early
+  check_key(key_.bytes());
 }
 
 ClientCore::~ClientCore() {

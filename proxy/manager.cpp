@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "protocol/handshake.hpp"
 #include "spawn.hpp"
 
 namespace mpshare {
@@ -16,7 +17,7 @@ OpenReply open_object(ClientCore& core, const std::string& name, Kind kind, cons
 }  // namespace detail
 
 Manager Manager::spawn(SpawnOptions options) {
-  if (options.key && options.key->bytes().empty()) throw ValueError("the auth key is empty");
+  if (options.key) detail::check_key(options.key->bytes());
   AuthKey key = options.key ? *options.key : AuthKey::random();
   auto spawned = Spawned::start(options, key);
   std::vector<std::string> addresses = spawned->addresses;

@@ -1,5 +1,6 @@
 // mpshare-server: hosts shared objects for clients on Unix, TCP and TLS sockets.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -115,11 +116,13 @@ void add_options(CLI::App& app, CommandLine& c) {
           return std::string(e.what());
         }
       });
-  auto* keyfile = app.add_option("--authkey-file", c.keyfile,
-                                 "the shared key; clients must prove they know it (mutual "
-                                 "HMAC-SHA-256). Make one with: head -c 32 /dev/urandom > FILE "
-                                 "&& chmod 600 FILE")
-                      ->type_name("FILE");
+  auto* keyfile =
+      app.add_option("--authkey-file", c.keyfile,
+                     "the shared key; clients must prove they know it (mutual "
+                     "HMAC-SHA-256); at least 16 bytes, readable by its owner only. Make "
+                     "one with: head -c 32 /dev/urandom > FILE "
+                     "&& chmod 600 FILE")
+          ->type_name("FILE");
   app.add_option("--authkey-fd", c.key_fd,
                  "read the key from descriptor N until end of file (instead of --authkey-file)")
       ->type_name("N")
@@ -132,6 +135,16 @@ void add_options(CLI::App& app, CommandLine& c) {
                  "require client certificates signed by this CA (PEM) on tls:// listeners; the "
                  "key handshake still runs")
       ->type_name("FILE");
+  app.add_option("--max-clients", o.max_clients,
+                 "connections at once (default 10000; 0 = no limit); beyond it a new connection "
+                 "is closed at once unless one still authenticating can be dropped")
+      ->type_name("N")
+      ->check(whole_number<std::size_t>(0, std::numeric_limits<std::size_t>::max()));
+  app.add_option("--max-unauthenticated", o.max_unauthenticated,
+                 "connections still authenticating (default 1024; 0 = no limit); beyond it the "
+                 "oldest is dropped")
+      ->type_name("N")
+      ->check(whole_number<std::size_t>(0, std::numeric_limits<std::size_t>::max()));
   app.add_option("--handshake-timeout-ms", c.handshake_timeout_ms,
                  "drop a connection that has not authenticated (TLS handshake included) within N "
                  "ms (default 5000)")
@@ -183,6 +196,10 @@ std::string read_key(const std::string& path) {
     throw std::runtime_error("cannot read auth key file '" + path + "': " + std::strerror(errno));
   std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (key.empty()) throw std::runtime_error("auth key file '" + path + "' is empty");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    std::cerr << "mpshare-server: warning: auth key file '" << path
+              << "' is readable or writable by group or others; chmod 600 it\n";
   return key;
 }
 

@@ -32,6 +32,14 @@ struct ServerOptions {
   std::size_t output_hard_limit = std::size_t(512) << 20;
   // Largest Value/Array contents a client may create.
   std::uint64_t max_shared_bytes = default_max_shared_bytes;
+  // Connections at once, authenticated or not (0: no limit). At the limit a
+  // new connection is closed at once, unless one still authenticating can
+  // be dropped for it.
+  std::size_t max_clients = 10000;
+  // Connections still authenticating (0: no limit). At the limit the
+  // oldest of them is dropped for a new one, so idle connections cannot
+  // lock legitimate clients out.
+  std::size_t max_unauthenticated = 1024;
   // A connection that has not authenticated by then (TLS handshake
   // included) is dropped.
   std::chrono::milliseconds handshake_timeout{5000};

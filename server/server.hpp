@@ -14,6 +14,8 @@
 
 #include "dispatch.hpp"
 #include "http/http_server.hpp"
+#include "net/admission.hpp"
+#include "net/auth_throttle.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
 #include "net/sessions.hpp"
@@ -49,8 +51,10 @@ class Server {
   asio::io_context io_{1};
   Registry registry_{io_, ObjectLimits{options_.max_shared_bytes, options_.max_frame}};
   Dispatcher dispatcher_{registry_, [this] { request_stop(); }};
+  Admission admission_{io_, options_};
+  AuthThrottle throttle_;
   SessionManager sessions_{registry_};
-  const NetContext net_{io_, dispatcher_, sessions_, options_};
+  const NetContext net_{io_, dispatcher_, sessions_, options_, admission_, throttle_};
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::string> addresses_;
   std::unique_ptr<http::HttpServer> http_;

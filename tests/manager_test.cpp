@@ -196,9 +196,9 @@ TEST_CASE("manager: shutdown() stops the server for every client", "[manager]") 
 }
 
 TEST_CASE("manager: SpawnOptions::key, AuthKey to and from hex for workers", "[manager][process]") {
-  auto chosen = AuthKey::from_hex("00ff10Ab");
-  CHECK(chosen.bytes() == std::string("\x00\xff\x10\xab", 4));
-  CHECK(chosen.to_hex() == "00ff10ab");
+  auto chosen = AuthKey::from_hex("00ff10Ab00ff10ab00ff10ab00ff10ab");
+  CHECK(chosen.bytes().substr(0, 4) == std::string("\x00\xff\x10\xab", 4));
+  CHECK(chosen.to_hex() == "00ff10ab00ff10ab00ff10ab00ff10ab");
   auto random = AuthKey::random();
   CHECK(AuthKey::from_hex(random.to_hex()) == random);
   CHECK_THROWS_AS(AuthKey::from_hex(""), ValueError);
@@ -218,5 +218,7 @@ TEST_CASE("manager: SpawnOptions::key, AuthKey to and from hex for workers", "[m
             worker.list<int>("done").append(1);
           }) == std::vector<int>{0});
   CHECK(mgr.list<int>("done").size() == 1);
-  CHECK_THROWS_AS(Manager::connect(address, AuthKey::from_hex("00ff10ac")).ping(), AuthError);
+  CHECK_THROWS_AS(
+      Manager::connect(address, AuthKey::from_hex("00ff10ac00ff10ab00ff10ab00ff10ab")).ping(),
+      AuthError);
 }

@@ -32,7 +32,11 @@ class RawClient {
     if (::connect(fd_, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0)
       throw std::runtime_error("connect failed");
   }
+  // Takes a connected socket of any family.
+  explicit RawClient(int fd) : fd_(fd) {}
   ~RawClient() { ::close(fd_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
 
   void send(const std::string& bytes) {
     std::size_t off = 0;
@@ -86,11 +90,11 @@ class RawClient {
   }
 
   // The client half of the handshake; true when the server accepted.
-  bool handshake(const std::string& key) {
-    auto hello = read(detail::server_hello_size);
+  bool handshake(const std::string& key, int timeout_ms = 10000) {
+    auto hello = read(detail::server_hello_size, timeout_ms);
     if (!hello) return false;
     send(detail::client_answer(key, detail::read_server_hello(*hello), detail::random_nonce()));
-    auto verdict = read(detail::server_verdict_size);
+    auto verdict = read(detail::server_verdict_size, timeout_ms);
     return verdict && (*verdict)[0] == 0;
   }
 

@@ -38,9 +38,11 @@ struct Fixture {
 
 TEST_CASE("server: a wrong key is refused with AuthError, others keep working", "[server]") {
   Fixture f;
-  CHECK_THROWS_AS(Manager::connect(f.mgr.address(), AuthKey::from_string("wrong")), AuthError);
+  CHECK_THROWS_AS(
+      Manager::connect(f.mgr.address(), AuthKey::from_string("a wrong key, 16 bytes or more")),
+      AuthError);
   test::RawClient raw(f.mgr.address());
-  CHECK_FALSE(raw.handshake("also wrong"));
+  CHECK_FALSE(raw.handshake("also a wrong key of 16+ bytes"));
   CHECK(raw.closed_by_peer());
   f.unchanged();
 }
@@ -162,7 +164,7 @@ TEST_CASE("server: a silent peer is dropped after the handshake time limit", "[s
   pid_t pid = test::fork_child([&] {
     server::ServerOptions o;
     o.listen = {address};
-    o.key = "k";
+    o.key = "a key of sixteen bytes or more";
     o.handshake_timeout = 200ms;
     server::Server s(o);
     ready.write("r");
@@ -194,7 +196,9 @@ TEST_CASE("mpshare-server: --help, listens on unix and tcp, stops on SIGTERM", "
   auto dir = std::filesystem::temp_directory_path() / ("mpshare-srv-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto keyfile = (dir / "key").string();
-  std::ofstream(keyfile) << "a shared secret";
+  std::ofstream(keyfile) << "a shared secret of 16 bytes or more";
+  std::filesystem::permissions(
+      keyfile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   auto sock = (dir / "s.sock").string();
 
   int fds[2];
@@ -234,7 +238,8 @@ TEST_CASE("mpshare-server: --help, listens on unix and tcp, stops on SIGTERM", "
     auto remote = Manager::connect(tcp, key);
     local.dict<std::string, int>("x").set("k", 1);
     CHECK(remote.dict<std::string, int>("x").get("k") == 1);
-    CHECK_THROWS_AS(Manager::connect(tcp, AuthKey::from_string("nope")), AuthError);
+    CHECK_THROWS_AS(Manager::connect(tcp, AuthKey::from_string("nope, not the key at all")),
+                    AuthError);
   }
   ::kill(pid, SIGTERM);
   CHECK(test::wait_child(pid, 10s) == 0);
@@ -270,7 +275,7 @@ TEST_CASE("mpshare-server --help documents its options", "[server]") {
 
 TEST_CASE("server: a tls:// listener needs a certificate and a key that load", "[server][tls]") {
   server::ServerOptions o;
-  o.key = "k";
+  o.key = "a key of sixteen bytes or more";
   o.handle_signals = false;
   o.listen = {"tls://127.0.0.1:0"};
   CHECK_THROWS_WITH(server::Server(o),

@@ -13,7 +13,9 @@
 
 namespace mpshare {
 
-// The shared secret both ends prove they know. Copyable value.
+// The shared secret both ends prove they know. Copyable value. Keys shorter
+// than 16 bytes are refused with ValueError when used (connect, spawn,
+// from_file) and by the server.
 class AuthKey {
  public:
   AuthKey() = default;

@@ -52,7 +52,8 @@ struct SpawnOptions {
   // Server low-latency mode: poll this long after activity before sleeping.
   std::chrono::microseconds server_spin{0};
   std::uint32_t max_frame = detail::default_max_frame;
-  // The server's key; unset: 32 random bytes. An empty key is a ValueError.
+  // The server's key; unset: 32 random bytes. A key shorter than 16 bytes
+  // is a ValueError.
   // Give workers Manager::key() (AuthKey::to_hex / from_hex to pass it on).
   std::optional<AuthKey> key;
 };

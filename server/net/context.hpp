@@ -7,6 +7,8 @@
 
 namespace mpshare::server {
 
+class Admission;
+class AuthThrottle;
 class Dispatcher;
 class SessionManager;
 
@@ -16,6 +18,8 @@ struct NetContext {
   Dispatcher& dispatcher;
   SessionManager& sessions;
   const ServerOptions& options;
+  Admission& admission;
+  AuthThrottle& throttle;
 };
 
 }  // namespace mpshare::server

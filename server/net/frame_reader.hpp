@@ -12,10 +12,11 @@
 
 namespace mpshare::server {
 
-// Bytes read from a peer and the frames in them. The buffer grows only as
-// bytes arrive: to what a pending frame declares, never beyond twice what
-// has arrived, and a declared length above the maximum is refused before
-// anything is allocated for it.
+// Bytes read from a peer and the frames in them. The buffer starts small
+// (512 bytes) and grows only as bytes arrive: to what a pending frame
+// declares, never beyond twice what has arrived, and a declared length
+// above the maximum is refused before anything is allocated for it. When a
+// small frame empties a buffer above 64 KiB, it shrinks back to 64 KiB.
 class FrameReader {
  public:
   FrameReader() = default;
@@ -38,6 +39,7 @@ class FrameReader {
  private:
   std::vector<char> in_;
   std::size_t begin_ = 0, end_ = 0;
+  std::size_t last_consumed_ = 0;
 };
 
 }  // namespace mpshare::server

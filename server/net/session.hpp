@@ -20,6 +20,7 @@ namespace mpshare::server {
 //   static bool expected(asio::error_code);  an end of stream not worth a log line
 //   static void close(Stream&);
 //   static std::int64_t peer_pid(Stream&);  optional: the peer's process id
+//   static std::string peer(Stream&);       who the peer is (AuthThrottle)
 template <class Stream>
 struct Transport;
 
@@ -33,6 +34,7 @@ class Session final : public SessionCore {
   // Call once, after construction into a shared_ptr.
   void start() {
     if constexpr (requires { T::peer_pid(stream_); }) peer_pid_ = T::peer_pid(stream_);
+    set_peer(T::peer(stream_));
     arm_handshake_timer();
     T::start(stream_, [self = shared()](const asio::error_code& ec) {
       if (ec) {

@@ -4,6 +4,7 @@
 
 #include "../dispatch.hpp"
 #include "../log.hpp"
+#include "auth_throttle.hpp"
 #include "sessions.hpp"
 
 namespace mpshare::server {
@@ -11,7 +12,11 @@ namespace mpshare::server {
 using detail::FrameHeader;
 
 SessionCore::SessionCore(const NetContext& net)
-    : SessionBase(net.sessions.next_id()), net_(net), handshake_(net.options.key), timer_(net.io) {}
+    : SessionBase(net.sessions.next_id()),
+      net_(net),
+      handshake_(net.options.key),
+      timer_(net.io),
+      ticket_(net.admission.joined(this)) {}
 
 void SessionCore::arm_handshake_timer() {
   timer_.expires_after(net_.options.handshake_timeout);
@@ -23,6 +28,28 @@ void SessionCore::arm_handshake_timer() {
 }
 
 void SessionCore::greet() {
+  const auto wait = net_.throttle.before_hello(peer_, AuthThrottle::Clock::now());
+  if (!wait) {
+    // Held a while before closing, so that retrying at once gains nothing.
+    log(LogLevel::warn, "connection refused: " + peer_ + " keeps failing the handshake");
+    refusing_ = true;
+    timer_.expires_after(AuthThrottle::max_delay);
+    timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+      if (!ec) self->close();
+    });
+    return;
+  }
+  if (*wait == AuthThrottle::Clock::duration::zero()) return send_hello();
+  // The wait replaces the handshake deadline, which starts again after.
+  timer_.expires_after(*wait);
+  timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
+    if (ec || self->closed_) return;
+    self->send_hello();
+    self->arm_handshake_timer();
+  });
+}
+
+void SessionCore::send_hello() {
   handshake_.hello(queue_.buffer());
   flush();
 }
@@ -39,15 +66,35 @@ bool SessionCore::authenticate() {
   const std::size_t size = ServerHandshake::answer_size;
   std::string_view in = reader_.unread();
   if (in.size() < size) return false;
-  if (!handshake_.answer(in.substr(0, size), queue_.buffer())) {
-    log(LogLevel::warn, tag() + ": authentication failed");
-    stop();
+  std::string verdict;
+  if (!handshake_.answer(in.substr(0, size), verdict)) {
+    refuse(std::move(verdict));
     return false;
   }
+  queue_.buffer() += verdict;
   reader_.consume(size);
   authenticated_ = true;
+  net_.admission.authenticated(ticket_);
   timer_.cancel();
   return true;
+}
+
+// Reads nothing more; sends the verdict after the peer's penalty, then
+// closes.
+void SessionCore::refuse(std::string verdict) {
+  refusing_ = true;
+  const auto delay = net_.throttle.failed(peer_, AuthThrottle::Clock::now());
+  log(LogLevel::warn, "authentication failed: " + peer_);
+  if (delay == AuthThrottle::Clock::duration::zero()) {
+    queue_.buffer() += verdict;
+    return stop();
+  }
+  timer_.expires_after(delay);
+  timer_.async_wait([self = shared_from_this(), verdict = std::move(verdict)](asio::error_code ec) {
+    if (ec || self->closed_) return;
+    self->queue_.buffer() += verdict;
+    self->stop();
+  });
 }
 
 void SessionCore::process() {
@@ -128,6 +175,7 @@ void SessionCore::stop() {
 void SessionCore::close() {
   if (closed_) return;
   closed_ = true;
+  net_.admission.left(authenticated_ ? nullptr : &ticket_);
   close_transport();
   timer_.cancel();
   net_.sessions.closed(id());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../call.hpp"
+#include "admission.hpp"
 #include "context.hpp"
 #include "frame_reader.hpp"
 #include "handshake.hpp"
@@ -31,13 +32,14 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
  protected:
   // From accept: the peer must authenticate within the time limit.
   void arm_handshake_timer();
-  // The transport is ready (TLS handshake done): send the hello.
+  // The transport is ready (TLS handshake done): send the hello, at once
+  // or, for a peer that keeps failing, at its turn (AuthThrottle).
   void greet();
   // Where to read next; then received() with what was read.
   std::span<char> read_buffer() { return reader_.prepare(); }
   void received(std::size_t n);
   // Neither closing nor held back by unread replies.
-  bool reading() const { return !closed_ && !draining_ && !held_back(); }
+  bool reading() const { return !closed_ && !draining_ && !refusing_ && !held_back(); }
   // The write of a chunk without descriptor ended.
   void written(const asio::error_code& ec);
   // After a write: once the replies drained below the soft limit, handles
@@ -47,6 +49,8 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
   void close();
   // "session N", to begin log lines.
   std::string tag() const { return "session " + std::to_string(id()); }
+  // Who the peer is for AuthThrottle: "uid N" or an address.
+  void set_peer(std::string peer) { peer_ = std::move(peer); }
 
   WriteQueue queue_;
   bool writing_ = false;
@@ -61,14 +65,20 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
   virtual void read_more() = 0;
   bool held_back() const;
 
+  friend class Admission;  // closes the oldest unauthenticated session
+  void send_hello();
   bool authenticate();
+  void refuse(std::string verdict);
   void process();
 
   const NetContext& net_;
   FrameReader reader_;
   ServerHandshake handshake_;
   asio::steady_timer timer_;
+  Admission::Ticket ticket_;  // in Admission's list while unauthenticated
+  std::string peer_;
   bool authenticated_ = false;
+  bool refusing_ = false;  // a failed handshake's verdict is on its way
   bool draining_ = false;
 };
 

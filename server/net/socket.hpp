@@ -5,6 +5,7 @@
 #include <asio/error.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/socket_base.hpp>
+#include <string>
 #include <type_traits>
 
 namespace mpshare::server {
@@ -14,6 +15,13 @@ struct SocketTransport {
   static bool expected(const asio::error_code& ec) {
     return ec == asio::error::eof || ec == asio::error::operation_aborted ||
            ec == asio::error::connection_reset;
+  }
+  // Who the peer is, for AuthThrottle: its address, without the port.
+  template <class Socket>
+  static std::string peer(Socket& s) {
+    asio::error_code ec;
+    const auto ep = s.remote_endpoint(ec);
+    return ec ? std::string("an unknown peer") : ep.address().to_string();
   }
   // Large kernel buffers, and no Nagle delay for TCP.
   template <class Socket>

@@ -27,6 +27,7 @@ struct Transport<TlsStream> {
     return SocketTransport::expected(ec) || ec == asio::ssl::error::stream_truncated;
   }
   static void close(TlsStream& s) { SocketTransport::close(s.next_layer()); }
+  static std::string peer(TlsStream& s) { return SocketTransport::peer(s.next_layer()); }
 };
 
 namespace {

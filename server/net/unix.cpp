@@ -28,6 +28,15 @@ struct Transport<UnixSocket> : SocketTransport {
     return cred.pid;
   }
 
+  // Who the peer is, for AuthThrottle: its user (SO_PEERCRED).
+  static std::string peer(UnixSocket& s) {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+      return "an unknown unix peer";
+    return "uid " + std::to_string(cred.uid);
+  }
+
   // One non-blocking sendmsg of `bytes` with `fd` attached: the bytes sent,
   // or -1 with errno.
   static long send_with_fd(UnixSocket& s, std::string_view bytes, int fd) {

@@ -40,8 +40,14 @@ class WriteQueue {
     int fd = -1;
   };
   Chunk next();
-  // The chunk without a descriptor was written in full.
-  void written() { writing_.clear(); }
+  // The chunk without a descriptor was written in full. Its buffer is
+  // kept for the next chunk up to 64 KiB, given back when larger.
+  void written() {
+    if (writing_.capacity() > 64 * 1024)
+      std::string().swap(writing_);
+    else
+      writing_.clear();
+  }
   // `n` bytes of the chunk with a descriptor were sent, the descriptor
   // with them.
   void sent_with_fd(std::size_t n);
