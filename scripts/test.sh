@@ -2,8 +2,8 @@
 # Installs dependencies, builds, and runs the whole test suite (examples and
 # the installed-package check included), checks a shared-library build,
 # then runs the suite again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, then runs each libFuzzer target of tests/fuzz
-# for a minute.
+# UndefinedBehaviorSanitizer, then under ThreadSanitizer, then runs each
+# libFuzzer target of tests/fuzz for a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -23,5 +23,11 @@ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DMPSHARE_SANITIZE=ON -DMP
 cmake --build build-sanitize -j$jobs
 (cd build-sanitize &&
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j$jobs --timeout 600)
+# Tests fork children that start threads of their own: allowed.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPSHARE_TSAN=ON -DMPSHARE_BUILD_BENCH=OFF >/dev/null
+cmake --build build-tsan -j$jobs
+(cd build-tsan &&
+  TSAN_OPTIONS=die_after_fork=0:halt_on_error=1:second_deadlock_stack=1 \
     ctest --output-on-failure -j$jobs --timeout 600)
 bash scripts/fuzz.sh 60

@@ -1,6 +1,6 @@
 # Installs the build into a private prefix, builds tests/consumer against it
 # with find_package(mpshare) and again with pkg-config, and runs it.
-# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, SANITIZE, CXX.
+# Variables: BUILD_DIR, SOURCE_DIR, WORK_DIR, SANITIZE, TSAN, CXX.
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -14,6 +14,9 @@ run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 set(flags "")
 if(SANITIZE)
   set(flags -DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined)
+endif()
+if(TSAN)
+  set(flags -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread)
 endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix ${flags})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
@@ -38,6 +41,9 @@ separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
 set(cxx_flags "")
 if(SANITIZE)
   set(cxx_flags -fsanitize=address,undefined)
+endif()
+if(TSAN)
+  set(cxx_flags -fsanitize=thread)
 endif()
 run(${CXX} ${cxx_flags} ${SOURCE_DIR}/main.cpp -o ${WORK_DIR}/pkgconfig-consumer ${pc_flags})
 run(pkg-config --variable=libdir mpshare)
