@@ -83,7 +83,8 @@ TEST_CASE("connect: retry_for gives up with the usual error once it has passed",
   o.retry_for = 200ms;
   const auto start = std::chrono::steady_clock::now();
   try {
-    Manager::connect("unix:" + (dir.path / "nobody.sock").string(), AuthKey::from_string("k"), o);
+    Manager::connect("unix:" + (dir.path / "nobody.sock").string(),
+                     AuthKey::from_string("a key of sixteen bytes or more"), o);
     FAIL("connected to nothing");
   } catch (const ConnectionLost& e) {
     CHECK(contains(e.what(), "No such file or directory"));
@@ -93,7 +94,7 @@ TEST_CASE("connect: retry_for gives up with the usual error once it has passed",
 }
 
 TEST_CASE("connect: a bad address is a ValueError naming it", "[connect]") {
-  const auto key = AuthKey::from_string("k");
+  const auto key = AuthKey::from_string("a key of sixteen bytes or more");
   for (const char* bad : {"http://host:1", "tcp://host", "tcp://host:99999", "unix:"}) {
     try {
       Manager::connect(bad, key);
@@ -118,7 +119,7 @@ TEST_CASE("connect: a peer silent during the handshake is 'handshake timed out'"
   ConnectOptions o;
   o.connect_timeout = 200ms;
   try {
-    Manager::connect("unix:" + sock, AuthKey::from_string("k"), o);
+    Manager::connect("unix:" + sock, AuthKey::from_string("a key of sixteen bytes or more"), o);
     FAIL("a silent peer authenticated");
   } catch (const Timeout& e) {
     CHECK(contains(e.what(), "handshake timed out"));
@@ -165,10 +166,12 @@ TEST_CASE("connect: AuthKey::from_file reads every byte and explains failures", 
     }
   }
   SECTION("binary and text keys are taken as they are") {
-    const std::string binary("\x01\xff\x00secret\n", 10);
+    const std::string binary("\x01\xff\x00secret of 16 bytes\n", 22);
     CHECK(AuthKey::from_file(dir.file("binary", binary)).bytes() == binary);
-    CHECK(AuthKey::from_file(dir.file("text", "secret")).bytes() == "secret");
-    CHECK(AuthKey::from_file(dir.file("lines", "two\nlines\n")).bytes() == "two\nlines\n");
+    CHECK(AuthKey::from_file(dir.file("text", "a secret of 16 bytes")).bytes() ==
+          "a secret of 16 bytes");
+    CHECK(AuthKey::from_file(dir.file("lines", "two lines\nof 16 bytes\n")).bytes() ==
+          "two lines\nof 16 bytes\n");
   }
 }
 

@@ -114,7 +114,9 @@ class ServerProcess {
   explicit ServerProcess(std::vector<std::string> args,
                          std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     keyfile_ = dir_ / "key";
-    std::ofstream(keyfile_) << "a shared secret";
+    std::ofstream(keyfile_) << "a shared secret of 16 bytes or more";
+    std::filesystem::permissions(
+        keyfile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     address_file_ = dir_ / "addresses";
     args.insert(args.begin(), {MPSHARE_SERVER_BINARY, "--authkey-file", keyfile_, "--address-file",
                                address_file_});

@@ -65,7 +65,7 @@ TEST_CASE("mpshare-server: --version and --help", "[server][cli]") {
 
 TEST_CASE("mpshare-server: errors name the host and the address", "[server][cli]") {
   test::TempDir dir;
-  std::ofstream(dir / "key") << "k";
+  std::ofstream(dir / "key") << "a key of sixteen bytes or more";
   auto r = server_with({"--authkey-file", dir / "key", "--listen", "tcp://no-such-host.invalid:0"});
   CHECK(r.code == 1);
   CHECK(r.err.find("'no-such-host.invalid'") != std::string::npos);
