@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "object.hpp"
 #include "protocol/frame.hpp"
@@ -45,13 +46,18 @@ class SessionBase {
   SessionId id_;
 };
 
+// Registry::hand_out, for replies sent later.
+void hand_out(Registry& registry, SessionId s, std::int64_t pid, std::string_view bytes);
+
 // A parked request of any op: who asked, and how to fail it. Answer it
 // exactly once; an answer to a closed session is dropped. Copyable (copies
 // answer the same request).
 class PendingCall {
  public:
-  PendingCall(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object)
-      : session_(std::move(session)), request_(request), object_(object) {}
+  // `registry` (if any) counts the proxies the reply hands out.
+  PendingCall(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object,
+              Registry* registry = nullptr)
+      : session_(std::move(session)), request_(request), object_(object), registry_(registry) {}
 
   SessionId session_id() const { return session_->id(); }
   std::int64_t peer_pid() const { return session_->peer_pid(); }
@@ -62,8 +68,12 @@ class PendingCall {
   template <class... A>
   void reply(Errc status, const A&... payload) {
     if (session_->closed()) return;
-    detail::append_frame(session_->out(), static_cast<std::uint16_t>(status),
-                         detail::FrameHeader::reply_flag, request_, object_, payload...);
+    std::string& out = session_->out();
+    const std::size_t at = out.size();
+    detail::append_frame(out, static_cast<std::uint16_t>(status), detail::FrameHeader::reply_flag,
+                         request_, object_, payload...);
+    if (registry_ != nullptr)
+      hand_out(*registry_, session_->id(), peer_pid(), std::string_view(out).substr(at));
     session_->flush();
   }
 
@@ -71,6 +81,7 @@ class PendingCall {
   std::shared_ptr<SessionBase> session_;
   std::uint64_t request_;
   std::uint64_t object_;
+  Registry* registry_;
 };
 
 // A parked request of op `Op`: answer it with complete() or fail().
@@ -108,7 +119,7 @@ class Call {
   bool attach_fd(int fd) const { return session_->attach_fd(fd); }
   template <class Op>
   Pending<Op> park() const {
-    return Pending<Op>(session_, header_.request, header_.object);
+    return Pending<Op>(session_, header_.request, header_.object, &registry());
   }
 
  private:

@@ -40,9 +40,11 @@ void invoke(Call& call, std::string_view payload, std::string& out) {
   std::apply([&](auto&... a) { decode_into(payload, a...); }, args);
   std::optional<typename Op::Result> result =
       std::apply([&](auto&... a) { return handle(Op{}, call, std::move(a)...); }, args);
-  if (result)
-    append_frame(out, 0, FrameHeader::reply_flag, call.header().request, call.header().object,
-                 *result);
+  if (!result) return;
+  const std::size_t at = out.size();
+  append_frame(out, 0, FrameHeader::reply_flag, call.header().request, call.header().object,
+               *result);
+  call.registry().hand_out(call.session_id(), call.peer_pid(), std::string_view(out).substr(at));
 }
 
 constexpr std::size_t table_size = 0x1000;
@@ -89,6 +91,10 @@ void Dispatcher::dispatch(const std::shared_ptr<SessionBase>& session, const Fra
   }
   Call call(*this, session, h, object);
   try {
+    if (object != nullptr) {
+      registry_.touch(session->id(), *object);
+      registry_.note_request(*object, payload);
+    }
     entry->invoke(call, payload, out);
   } catch (const HandlerError& e) {
     append_error(out, h, e.code(), e.what());
@@ -102,6 +108,14 @@ void Dispatcher::dispatch(const std::shared_ptr<SessionBase>& session, const Fra
   } catch (const std::exception& e) {
     log(LogLevel::error, std::string(entry->name) + ": " + e.what());
     append_error(out, h, Errc::remote_error, std::string(entry->name) + ": " + e.what());
+  }
+  // Stored proxies may have changed; objects left without references go
+  // only now that the reply holding any proxy it hands out is counted.
+  try {
+    if (object != nullptr) registry_.recount(*object);
+    registry_.collect();
+  } catch (const std::exception& e) {
+    log(LogLevel::error, std::string(entry->name) + ": counting references: " + e.what());
   }
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -68,6 +69,10 @@ class Object {
   virtual void on_disconnect(SessionId) {}
   // The object is being removed or the server stops: fail every parked wait.
   virtual void on_remove() {}
+  // Containers: calls f on every encoded key and value they store (not
+  // those of parked requests). Proxies found in them hold references to
+  // their anonymous objects (Registry).
+  virtual void for_each_stored(const std::function<void(std::string_view)>& /*f*/) const {}
 
  private:
   friend class Registry;
@@ -78,6 +83,7 @@ class Object {
   std::string type_;
   ValueCode value_code_;
   Bytes params_;
+  bool may_store_proxies_ = false;  // a request to it carried a proxy
 };
 
 // Makes a new object of req.kind (server/objects/factory.cpp). Throws

@@ -3,6 +3,27 @@
 // factories create a named object or open the existing one (TypeMismatch if
 // it has another kind or type); without a name they create an anonymous one.
 //
+// Lifetime of anonymous objects: the server frees one once no reference to
+// it is left, like the reference counts of Python's manager (its proxies
+// then get NoSuchObject). References are held by
+// - each client process holding a proxy of it: taken when the process
+//   creates the object or receives a proxy of it from that server (get, pop,
+//   queue get, items...), given back (the Release op) when the process's
+//   last proxy of it is destroyed, and dropped by the server when the
+//   process exits, however it ends. Over TCP or TLS the server cannot see
+//   processes: a reference is then held by the connection of the thread
+//   that created or received the proxy, and goes when that connection
+//   closes (keep such a thread, or the object's name, while others use it);
+// - each copy of a proxy stored in a Dict, List, Set or Queue of the same
+//   server, until it is removed (pop, erase, overwrite, clear, get) or the
+//   container itself is freed.
+// A forked child (Process) uses the parent's reference for the proxies it
+// inherits: the Process object keeps its arguments, and so the reference,
+// until the child is joined. Not counted: proxies of another server's
+// objects, proxies inside a Pool task's arguments or results, and cycles
+// (anonymous containers holding each other are never freed; one holding
+// only itself is). A named object lives until removed.
+//
 // Thread safety: all methods may be called from any thread. Ownership: a
 // spawned server lives until the spawning Manager is destroyed, shutdown()
 // is called, or the spawning process dies; copies of the Manager in forked
@@ -227,8 +248,10 @@ class Manager {
   P open(const std::string& name, Kind kind, ValueCode code, const Bytes& params = {},
          Extra&&... extra) {
     auto reply = detail::open_object(*core_, name, kind, P::type_signature(), code, params);
-    return P(core_, reply.object_id, name.empty() ? "@" + std::to_string(reply.object_id) : name,
-             std::forward<Extra>(extra)...);
+    P proxy(core_, reply.object_id, name.empty() ? "@" + std::to_string(reply.object_id) : name,
+            std::forward<Extra>(extra)...);
+    proxy.adopt_created_reference();
+    return proxy;
   }
 
   std::shared_ptr<detail::ClientCore> core_;

@@ -19,6 +19,12 @@ class DictObject final : public Object {
 
   std::uint64_t size() const override { return entries_.size(); }
   bool accepts(const OpenRequest&) const override { return true; }
+  void for_each_stored(const std::function<void(std::string_view)>& f) const override {
+    for (const auto& [k, v] : entries_) {
+      f(k);
+      f(v);
+    }
+  }
 
   Bytes* find(const Bytes& key) {
     auto it = index_.find(key);

@@ -21,6 +21,9 @@ class ListObject final : public Object {
       : Object(cx, without_params(req)), items_(std::move(contents)) {}
   std::uint64_t size() const override { return items_.size(); }
   bool accepts(const OpenRequest&) const override { return true; }
+  void for_each_stored(const std::function<void(std::string_view)>& f) const override {
+    for (const auto& v : items_) f(v);
+  }
   std::vector<Bytes> items_;
 };
 

@@ -47,6 +47,11 @@ class QueueObject final : public Object {
     joiners_.fail_all_removed();
   }
 
+  // Parked puts are not stored yet: their putter still holds its proxies.
+  void for_each_stored(const std::function<void(std::string_view)>& f) const override {
+    for (const auto& v : items_) f(v);
+  }
+
   bool room() const { return maxsize_ == 0 || items_.size() < maxsize_; }
 
   void push(Bytes item) {

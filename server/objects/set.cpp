@@ -17,6 +17,9 @@ class SetObject final : public Object {
   }
   std::uint64_t size() const override { return items_.size(); }
   bool accepts(const OpenRequest&) const override { return true; }
+  void for_each_stored(const std::function<void(std::string_view)>& f) const override {
+    for (const auto& v : items_) f(v);
+  }
   std::unordered_set<Bytes> items_;
 };
 

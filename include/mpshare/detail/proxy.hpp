@@ -2,6 +2,9 @@
 // copyable values, safe to use from many threads, and serializable: a proxy
 // stored in a Dict/List/Queue or sent to another process attaches, on
 // decoding, to the server the decoding proxy talks to.
+//
+// A proxy of an anonymous object holds this process's reference to it
+// (ObjectRef): the rules are in mpshare/manager.hpp.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +14,19 @@
 #include <vector>
 
 #include "mpshare/detail/client.hpp"
+#include "mpshare/detail/proxy_wire.hpp"
 #include "mpshare/detail/wait.hpp"
 
 namespace mpshare::detail {
+
+// This process's reference to an anonymous object, shared by all its
+// proxies here; the last one to go gives the reference back.
+class ObjectRef;
+
+// The reference for a proxy of anonymous object `id` of `core`'s server,
+// counting `handed` references the server has just handed this process.
+std::shared_ptr<const ObjectRef> adopt_reference(const std::shared_ptr<ClientCore>& core,
+                                                 std::uint64_t id, std::uint64_t handed);
 
 class ProxyBase {
  public:
@@ -27,22 +40,37 @@ class ProxyBase {
   ClientCore& core() const { return *core_; }
   const std::shared_ptr<ClientCore>& core_ptr() const { return core_; }
 
+  // Encoded as (proxy_magic, id, address, name): the server recognises
+  // stored proxies by the marker (proxy_wire.hpp).
   template <class Ar>
   void save(Ar& ar) const {
-    ar(core_ ? core_->address() : std::string(), id_, name_);
+    ar(proxy_magic, id_, core_ ? core_->address() : std::string(), name_);
   }
   template <class Ar>
   void load(Ar& ar) {
+    std::uint64_t magic = 0;
     std::string address;
-    ar(address, id_, name_);
+    ar(magic, id_, address, name_);
+    if (magic != proxy_magic) throw ProtocolError("cannot decode a proxy: bad marker");
     ClientCore* ctx = ClientCore::decode_context();
+    ref_.reset();
     if (address.empty()) {
       core_.reset();
     } else if (ctx == nullptr) {
       throw ValueError("a proxy can only be decoded by an mpshare call");
     } else {
       core_ = ctx->for_address(address);
+      // The server that sent these bytes handed this process a reference
+      // when they name one of its own anonymous objects.
+      if (is_anonymous()) ref_ = adopt_reference(core_, id_, ctx->address() == address ? 1 : 0);
     }
+  }
+
+  // Whether the object is anonymous (freed once unreferenced).
+  bool is_anonymous() const { return !name_.empty() && name_.front() == '@'; }
+  // For Manager: this process holds the reference its creation gave.
+  void adopt_created_reference() {
+    if (core_ && is_anonymous()) ref_ = adopt_reference(core_, id_, 1);
   }
 
  protected:
@@ -82,6 +110,7 @@ class ProxyBase {
   std::shared_ptr<ClientCore> core_;
   std::uint64_t id_ = 0;
   std::string name_;
+  std::shared_ptr<const ObjectRef> ref_;  // anonymous objects only
 };
 
 // Opens (creates or attaches to) a named object; an empty name creates an
