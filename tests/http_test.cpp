@@ -174,7 +174,7 @@ TEST_CASE("http: metrics are written in the Prometheus text format", "[http][met
 
 TEST_CASE("http: a live server's page, /api and /metrics, and bad requests get their status",
           "[http]") {
-  test::ServerProcess server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
+  test::ServerProgram server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
   const std::string web = server.address("http://");
   auto mgr = Manager::connect(server.address("tcp://"), AuthKey::from_file(server.keyfile()));
   auto jobs = mgr.queue<int>("jobs");
@@ -231,7 +231,7 @@ TEST_CASE("http: a live server's page, /api and /metrics, and bad requests get t
 }
 
 TEST_CASE("http: silent and surplus connections do not stall the page or the objects", "[http]") {
-  test::ServerProcess server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
+  test::ServerProgram server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
   const std::string web = server.address("http://");
   const std::string hp = web.substr(7);
   sockaddr_in sa{};

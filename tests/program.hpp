@@ -109,9 +109,9 @@ inline std::string read_text(const std::string& path) {
 
 // mpshare-server with a key file and --address-file in a private
 // directory; stopped with SIGTERM (SIGKILL after 10 s) when destroyed.
-class ServerProcess {
+class ServerProgram {
  public:
-  explicit ServerProcess(std::vector<std::string> args,
+  explicit ServerProgram(std::vector<std::string> args,
                          std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     keyfile_ = dir_ / "key";
     std::ofstream(keyfile_) << "a shared secret of 16 bytes or more";
@@ -142,9 +142,9 @@ class ServerProcess {
     std::istringstream lines(read_text(address_file_));
     for (std::string l; std::getline(lines, l);) addresses_.push_back(l);
   }
-  ~ServerProcess() { stop(); }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
+  ~ServerProgram() { stop(); }
+  ServerProgram(const ServerProgram&) = delete;
+  ServerProgram& operator=(const ServerProgram&) = delete;
 
   // Sends SIGTERM and returns the exit code (see wait_child).
   int stop() {

@@ -70,7 +70,7 @@ TEST_CASE("mpshare-server: errors name the host and the address", "[server][cli]
   CHECK(r.code == 1);
   CHECK(r.err.find("'no-such-host.invalid'") != std::string::npos);
 
-  test::ServerProcess first({"--listen", "tcp://127.0.0.1:0"});
+  test::ServerProgram first({"--listen", "tcp://127.0.0.1:0"});
   const std::string taken = first.address("tcp://");
   r = server_with({"--authkey-file", dir / "key", "--listen", taken});
   INFO(r.err);
@@ -95,7 +95,7 @@ TEST_CASE("mpshare-server: --address-file lists every bound address, clients con
   const std::string sock = dir / "s.sock";
   std::string file;
   {
-    test::ServerProcess server(
+    test::ServerProgram server(
         {"--listen", "unix:" + sock, "--listen=tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
     file = server.address_file();
     const auto& a = server.addresses();
@@ -129,7 +129,7 @@ TEST_CASE("mpshare-server: --config reads options from an INI or TOML file", "[s
                                      << "http = \"127.0.0.1:0\"\n"
                                      << "log-level = \"error\"\n"
                                      << "max-frame = 65536\n";
-  test::ServerProcess server({"--config", dir / "server.toml"});
+  test::ServerProgram server({"--config", dir / "server.toml"});
   REQUIRE(server.addresses().size() == 2);
   CHECK(server.addresses()[0] == "unix:" + sock);
   CHECK(server.addresses()[1].rfind("http://127.0.0.1:", 0) == 0);
