@@ -34,8 +34,9 @@ constexpr ErrcInfo errc_info[] = {
     {"worker lost", &raise<WorkerLost>},
     {"task timed out", &raise<TaskTimeout>},
     {"shut down", &raise<ShutDown>},
+    {"permission denied", &raise<PermissionError>},
 };
-static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::shut_down) + 1);
+static_assert(std::size(errc_info) == static_cast<std::size_t>(Errc::permission_denied) + 1);
 
 class Category : public std::error_category {
  public:

@@ -72,6 +72,18 @@ void Manager::ping() const {
   core_->call<detail::op::Ping>(0);
 }
 
+ServerInfo Manager::info() const {
+  return core_->call<detail::op::Info>(0);
+}
+
+std::vector<ClientInfo> Manager::clients() const {
+  return core_->call<detail::op::Clients>(0);
+}
+
+std::vector<ObjectDetail> Manager::objects_detail() const {
+  return core_->call<detail::op::ObjectsDetail>(0);
+}
+
 void Manager::shutdown() {
   const bool owner = spawned_ && ::getpid() == spawned_->owner;
   if (spawned_ && !owner) return;  // a forked child's copy never stops the server

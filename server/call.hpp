@@ -2,11 +2,13 @@
 // Used only on the server's event-loop thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "counters.hpp"
 #include "object.hpp"
 #include "protocol/frame.hpp"
 
@@ -26,7 +28,14 @@ class SessionBase {
 
   SessionId id() const { return id_; }
   // The peer's process id (Unix sockets), else 0.
-  std::int64_t peer_pid() const { return peer_pid_; }
+  std::int64_t peer_pid() const { return peer_.pid; }
+  const PeerInfo& peer() const { return peer_; }
+  // "session N (peer)", to begin log lines.
+  std::string tag() const {
+    return "session " + std::to_string(id_) + " (" + describe(peer_) + ")";
+  }
+  SessionStats& stats() { return stats_; }
+  const SessionStats& stats() const { return stats_; }
   bool closed() const { return closed_; }
   // Replies are appended here, then flush() starts writing them.
   virtual std::string& out() = 0;
@@ -40,7 +49,8 @@ class SessionBase {
 
  protected:
   bool closed_ = false;
-  std::int64_t peer_pid_ = 0;
+  PeerInfo peer_;
+  SessionStats stats_;
 
  private:
   SessionId id_;
@@ -54,12 +64,20 @@ void hand_out(Registry& registry, SessionId s, std::int64_t pid, std::string_vie
 // answer the same request).
 class PendingCall {
  public:
-  // `registry` (if any) counts the proxies the reply hands out.
+  // `registry` (if any) counts the proxies the reply hands out; `op` names
+  // the parked op (introspection).
   PendingCall(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object,
-              Registry* registry = nullptr)
-      : session_(std::move(session)), request_(request), object_(object), registry_(registry) {}
+              Registry* registry = nullptr, const char* op = "")
+      : session_(std::move(session)),
+        request_(request),
+        object_(object),
+        registry_(registry),
+        op_(op) {}
 
   SessionId session_id() const { return session_->id(); }
+  // The op parked, and since when (introspection).
+  const char* op() const { return op_; }
+  std::chrono::steady_clock::time_point since() const { return since_; }
   std::int64_t peer_pid() const { return session_->peer_pid(); }
   bool session_closed() const { return session_->closed(); }
   void fail(Errc code, const std::string& message) { reply(code, message); }
@@ -82,13 +100,17 @@ class PendingCall {
   std::uint64_t request_;
   std::uint64_t object_;
   Registry* registry_;
+  const char* op_;
+  std::chrono::steady_clock::time_point since_ = std::chrono::steady_clock::now();
 };
 
 // A parked request of op `Op`: answer it with complete() or fail().
 template <class Op>
 class Pending : public PendingCall {
  public:
-  using PendingCall::PendingCall;
+  Pending(std::shared_ptr<SessionBase> session, std::uint64_t request, std::uint64_t object,
+          Registry* registry = nullptr)
+      : PendingCall(std::move(session), request, object, registry, Op::name) {}
   void complete(const typename Op::Result& result) { reply(Errc::ok, result); }
 };
 
@@ -105,6 +127,8 @@ class Call {
   // The server's objects, and a way to stop it (manager ops).
   Registry& registry() const;
   void request_stop() const;
+  Dispatcher& dispatcher() const { return dispatcher_; }
+  const SessionBase& session() const { return *session_; }
 
   SessionId session_id() const { return session_->id(); }
   std::int64_t peer_pid() const { return session_->peer_pid(); }

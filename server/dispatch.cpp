@@ -32,6 +32,7 @@ struct Entry {
   std::uint32_t kinds = 0;
   Invoke invoke = nullptr;
   const char* name = nullptr;
+  std::uint16_t index = 0;  // in op_codes
 };
 
 template <class Op>
@@ -51,9 +52,10 @@ constexpr std::size_t table_size = 0x1000;
 
 constexpr std::array<Entry, table_size> make_table() {
   std::array<Entry, table_size> t{};
+  std::uint16_t index = 0;
 #define MPSHARE_OP(Name, code, kinds, ...)                 \
   static_assert((code) < table_size, "op code too large"); \
-  t[code] = Entry{kinds, &invoke<op::Name>, #Name};
+  t[code] = Entry{kinds, &invoke<op::Name>, #Name, index++};
 #include "mpshare/detail/ops.def"
 #undef MPSHARE_OP
   return t;
@@ -73,21 +75,35 @@ void Dispatcher::dispatch(const std::shared_ptr<SessionBase>& session, const Fra
                           std::string_view payload) {
   std::string& out = session->out();
   const Entry* entry = h.op < table_size && table[h.op].invoke ? &table[h.op] : nullptr;
+  ++counters_.requests;
+  ++session->stats().requests;
   if (entry == nullptr) {
-    log(LogLevel::warn, "session " + std::to_string(session->id()) + ": unknown op " + hex(h.op));
+    log(LogLevel::warn, session->tag() + ": unknown op " + hex(h.op));
     return append_error(out, h, Errc::protocol_error, "unknown op " + hex(h.op));
   }
+  ++counters_.ops[entry->index];
+  ++session->stats().ops[entry->index];
+  if (log_enabled(LogLevel::debug))
+    log(LogLevel::debug, session->tag() + ": " + entry->name + " object " +
+                             std::to_string(h.object) + " request " + std::to_string(h.request) +
+                             ", " + std::to_string(payload.size()) + " bytes");
+  // Requests of this op answered at once with an error.
+  std::uint64_t& errors = counters_.errors[entry->index];
   Object* object = nullptr;
   if (entry->kinds != KindMask::none) {
     object = registry_.find(h.object);
-    if (object == nullptr)
+    if (object == nullptr) {
+      ++errors;
       return append_error(
           out, h, Errc::no_such_object,
           std::string(entry->name) + ": no object with id " + std::to_string(h.object));
-    if ((entry->kinds & KindMask::bit(object->kind())) == 0)
+    }
+    if ((entry->kinds & KindMask::bit(object->kind())) == 0) {
+      ++errors;
       return append_error(out, h, Errc::type_mismatch,
                           std::string(entry->name) + " does not apply to '" + object->name() +
                               "', a " + std::string(kind_name(object->kind())));
+    }
   }
   Call call(*this, session, h, object);
   try {
@@ -97,15 +113,18 @@ void Dispatcher::dispatch(const std::shared_ptr<SessionBase>& session, const Fra
     }
     entry->invoke(call, payload, out);
   } catch (const HandlerError& e) {
+    ++errors;
     append_error(out, h, e.code(), e.what());
   } catch (const Error& e) {
+    ++errors;
     if (e.errc() == Errc::protocol_error)
-      log(LogLevel::warn,
-          "session " + std::to_string(session->id()) + ": " + entry->name + ": " + e.what());
+      log(LogLevel::warn, session->tag() + ": " + entry->name + ": " + e.what());
     append_error(out, h, e.errc(), std::string(entry->name) + ": " + e.what());
   } catch (const std::bad_alloc&) {
+    ++errors;
     append_error(out, h, Errc::remote_error, std::string(entry->name) + ": out of memory");
   } catch (const std::exception& e) {
+    ++errors;
     log(LogLevel::error, std::string(entry->name) + ": " + e.what());
     append_error(out, h, Errc::remote_error, std::string(entry->name) + ": " + e.what());
   }

@@ -10,8 +10,11 @@
 #include <string_view>
 
 #include "call.hpp"
+#include "counters.hpp"
 
 namespace mpshare::server {
+
+class Server;
 
 // Appends an error reply to the request `h`.
 void append_error(std::string& out, const detail::FrameHeader& h, Errc code,
@@ -36,9 +39,21 @@ class Dispatcher {
   Registry& registry() const { return registry_; }
   void request_stop() const { stop_(); }
 
+  // Counted by the dispatcher (requests) and the sessions (bytes, failed
+  // handshakes).
+  ServerCounters& counters() { return counters_; }
+  const ServerCounters& counters() const { return counters_; }
+  // The server whose requests this dispatches, for the ops that describe
+  // or stop it; nullptr for a dispatcher used on its own (then those ops
+  // fail with state_error). `server` must outlive the dispatcher's use.
+  const Server* server() const { return server_; }
+  void set_server(const Server* server) { server_ = server; }
+
  private:
   Registry& registry_;
   std::function<void()> stop_;
+  ServerCounters counters_;
+  const Server* server_ = nullptr;
 };
 
 }  // namespace mpshare::server

@@ -188,6 +188,9 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--log-level", c.log_level, "error, warn (default), info or debug")
       ->type_name("LEVEL")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  app.add_flag("--allow-shutdown", c.options.allow_shutdown,
+               "any client may stop the server (by default only the process that started it "
+               "may)");
 }
 
 std::string read_key(const std::string& path) {
@@ -285,6 +288,7 @@ int main(int argc, char** argv) {
   mpshare::server::set_log_level(mpshare::server::parse_log_level(c.log_level));
   if (options.listen.empty()) options.listen.push_back("tcp://127.0.0.1:7878");
   std::signal(SIGPIPE, SIG_IGN);
+  options.owner_pid = ::getppid();  // the process that started this one may stop it
   int code = 0;
   bool wrote_address_file = false;
   try {
@@ -306,6 +310,7 @@ int main(int argc, char** argv) {
     }
     report(std::exchange(c.ready_fd, -1), ok);
     server.run();
+    mpshare::server::log_flush();
   } catch (const std::exception& e) {
     std::cerr << "mpshare-server: " << e.what() << "\n";
     report(c.ready_fd, std::string("error: ") + e.what());

@@ -3,6 +3,7 @@
 // locking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,10 @@ class Object {
   // those of parked requests). Proxies found in them hold references to
   // their anonymous objects (Registry).
   virtual void for_each_stored(const std::function<void(std::string_view)>& /*f*/) const {}
+  // Introspection: adds the kind's holders, parked waits (waiting since
+  // before `now`) and state numbers to `d` (introspect.hpp documents each
+  // kind's). The base fields are filled already.
+  virtual void describe(ObjectDetail& /*d*/, std::chrono::steady_clock::time_point /*now*/) const {}
 
  private:
   friend class Registry;

@@ -50,6 +50,11 @@ struct ServerOptions {
   // 127.0.0.1), "HOST:PORT" or "[V6]:PORT"; empty: nowhere.
   std::string http;
   int lifeline_fd = -1;        // stop when this descriptor reaches EOF (-1: none)
+  // Who may stop the server with the Shutdown op: the process `owner_pid`
+  // (its spawner, checked by SO_PEERCRED on Unix sockets; 0: none), or
+  // any client when allow_shutdown.
+  std::int64_t owner_pid = 0;
+  bool allow_shutdown = false;
   bool handle_signals = true;  // stop on SIGINT / SIGTERM
 };
 

@@ -46,6 +46,12 @@ class Registry {
   Object* find(std::uint64_t id) const;
   void remove(const std::string& name);  // KeyError if unknown
   std::vector<ObjectInfo> list() const;
+  std::size_t size() const { return by_id_.size(); }
+  // Calls f(const Object&) for every object, in no order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [id, o] : by_id_) f(*o);
+  }
   // Releases what the session held and its owner's references (a session
   // owner; a process owner when it has no other session and cannot be
   // watched). Visits only the objects the session used.

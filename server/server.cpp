@@ -11,6 +11,7 @@ namespace mpshare::server {
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   if (options_.listen.empty()) throw std::invalid_argument("no address to listen on");
   detail::check_key(options_.key);
+  dispatcher_.set_server(this);
   for (const auto& a : options_.listen) {
     listeners_.push_back(listen(a, net_));
     addresses_.push_back(listeners_.back()->address());

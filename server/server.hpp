@@ -14,6 +14,7 @@
 
 #include "dispatch.hpp"
 #include "http/http_server.hpp"
+#include "introspect.hpp"
 #include "net/admission.hpp"
 #include "net/auth_throttle.hpp"
 #include "net/context.hpp"
@@ -41,6 +42,16 @@ class Server {
   // Stops accepting, answers what is written, closes every session.
   void request_stop();
 
+  // For introspection (introspect.hpp), on the event-loop thread only.
+  asio::io_context& io() { return io_; }
+  const ServerOptions& options() const { return options_; }
+  const Registry& registry() const { return registry_; }
+  const SessionManager& sessions() const { return sessions_; }
+  const Dispatcher& dispatcher() const { return dispatcher_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  std::chrono::system_clock::time_point started_at() const { return started_at_; }
+  RateSamples& rate_samples() const { return rate_samples_; }
+
  private:
   void run_loop();
   void stop_all();
@@ -62,6 +73,9 @@ class Server {
   std::unique_ptr<asio::posix::stream_descriptor> lifeline_;
   asio::steady_timer drain_timer_{io_};
   bool stopping_ = false;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  const std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
+  mutable RateSamples rate_samples_;
 };
 
 }  // namespace mpshare::server

@@ -30,6 +30,7 @@ enum class Errc : std::uint16_t {
   worker_lost = 15,     // a Pool task's workers died max_attempts times
   task_timeout = 16,    // a Pool task ran longer than its task_timeout
   shut_down = 17,       // the queue was shut down (Python 3.13's queue.ShutDown)
+  permission_denied = 18,  // the caller may not do this (stop a server it did not spawn)
 };
 
 const std::error_category& error_category() noexcept;
@@ -62,6 +63,7 @@ MPSHARE_DEFINE_ERROR(StateError, state_error)
 MPSHARE_DEFINE_ERROR(NoSuchObject, no_such_object)
 MPSHARE_DEFINE_ERROR(EOFError, eof_error)
 MPSHARE_DEFINE_ERROR(ShutDown, shut_down)
+MPSHARE_DEFINE_ERROR(PermissionError, permission_denied)
 
 MPSHARE_DEFINE_ERROR(WorkerLost, worker_lost)
 MPSHARE_DEFINE_ERROR(TaskTimeout, task_timeout)

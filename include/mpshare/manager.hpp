@@ -45,6 +45,7 @@
 #include "mpshare/detail/client.hpp"
 #include "mpshare/detail/proxy.hpp"
 #include "mpshare/dict.hpp"
+#include "mpshare/introspect.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/queue.hpp"
 #include "mpshare/set.hpp"
@@ -227,8 +228,16 @@ class Manager {
   std::vector<ObjectInfo> objects() const;
   // Round trip to the server; throws ConnectionLost if it is gone.
   void ping() const;
+  // Snapshots of the live server (introspect.hpp): its counters, every
+  // connection with what it holds and waits on, every object in detail.
+  ServerInfo info() const;
+  std::vector<ClientInfo> clients() const;
+  std::vector<ObjectDetail> objects_detail() const;
   // Stops the server (every client then gets ConnectionLost). For a spawned
-  // server, waits for its process to exit.
+  // server, waits for its process to exit. Only the process that spawned
+  // the server may stop it, or any client when the server runs with
+  // --allow-shutdown; others get PermissionError. A forked child's copy of
+  // a spawning Manager does nothing.
   void shutdown();
 
  private:

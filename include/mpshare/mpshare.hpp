@@ -7,6 +7,7 @@
 #include "mpshare/connect.hpp"
 #include "mpshare/dict.hpp"
 #include "mpshare/errors.hpp"
+#include "mpshare/introspect.hpp"
 #include "mpshare/list.hpp"
 #include "mpshare/manager.hpp"
 #include "mpshare/pipe.hpp"

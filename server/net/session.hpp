@@ -19,7 +19,8 @@ namespace mpshare::server {
 //   static void start(Stream&, Handler);     handler(asio::error_code) once ready
 //   static bool expected(asio::error_code);  an end of stream not worth a log line
 //   static void close(Stream&);
-//   static std::int64_t peer_pid(Stream&);  optional: the peer's process id
+//   static void credentials(Stream&, PeerInfo&); optional: the peer's pid and uid
+//                                            (else its address is asked)
 //   static std::string peer(Stream&);       who the peer is (AuthThrottle)
 template <class Stream>
 struct Transport;
@@ -33,8 +34,9 @@ class Session final : public SessionCore {
 
   // Call once, after construction into a shared_ptr.
   void start() {
-    if constexpr (requires { T::peer_pid(stream_); }) peer_pid_ = T::peer_pid(stream_);
-    set_peer(T::peer(stream_));
+    describe_peer();
+    set_throttle_key(T::peer(stream_));
+    log(LogLevel::info, tag() + ": connected");
     arm_handshake_timer();
     T::start(stream_, [self = shared()](const asio::error_code& ec) {
       if (ec) {
@@ -54,6 +56,20 @@ class Session final : public SessionCore {
   }
 
  private:
+  void describe_peer() {
+    peer_.transport = T::name;
+    if constexpr (requires { T::credentials(stream_, peer_); }) {
+      T::credentials(stream_, peer_);
+    } else {
+      asio::error_code ec;
+      const auto ep = stream_.lowest_layer().remote_endpoint(ec);
+      if (ec) return;
+      const auto a = ep.address();
+      peer_.address =
+          (a.is_v6() ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(ep.port());
+    }
+  }
+
   std::shared_ptr<Session> shared() {
     return std::static_pointer_cast<Session>(shared_from_this());
   }

@@ -28,10 +28,10 @@ void SessionCore::arm_handshake_timer() {
 }
 
 void SessionCore::greet() {
-  const auto wait = net_.throttle.before_hello(peer_, AuthThrottle::Clock::now());
+  const auto wait = net_.throttle.before_hello(throttle_key_, AuthThrottle::Clock::now());
   if (!wait) {
     // Held a while before closing, so that retrying at once gains nothing.
-    log(LogLevel::warn, "connection refused: " + peer_ + " keeps failing the handshake");
+    log(LogLevel::warn, "connection refused: " + throttle_key_ + " keeps failing the handshake");
     refusing_ = true;
     timer_.expires_after(AuthThrottle::max_delay);
     timer_.async_wait([self = shared_from_this()](asio::error_code ec) {
@@ -56,6 +56,8 @@ void SessionCore::send_hello() {
 
 void SessionCore::received(std::size_t n) {
   reader_.commit(n);
+  stats_.bytes_in += n;
+  net_.dispatcher.counters().bytes_in += n;
   if (authenticated_ || authenticate()) process();
   flush();
 }
@@ -68,6 +70,7 @@ bool SessionCore::authenticate() {
   if (in.size() < size) return false;
   std::string verdict;
   if (!handshake_.answer(in.substr(0, size), verdict)) {
+    ++net_.dispatcher.counters().auth_failures;
     refuse(std::move(verdict));
     return false;
   }
@@ -75,6 +78,7 @@ bool SessionCore::authenticate() {
   reader_.consume(size);
   authenticated_ = true;
   net_.admission.authenticated(ticket_);
+  stats_.authenticated = true;
   timer_.cancel();
   return true;
 }
@@ -83,8 +87,8 @@ bool SessionCore::authenticate() {
 // closes.
 void SessionCore::refuse(std::string verdict) {
   refusing_ = true;
-  const auto delay = net_.throttle.failed(peer_, AuthThrottle::Clock::now());
-  log(LogLevel::warn, "authentication failed: " + peer_);
+  const auto delay = net_.throttle.failed(throttle_key_, AuthThrottle::Clock::now());
+  log(LogLevel::warn, tag() + ": authentication failed (" + throttle_key_ + ")");
   if (delay == AuthThrottle::Clock::duration::zero()) {
     queue_.buffer() += verdict;
     return stop();
@@ -149,7 +153,10 @@ void SessionCore::flush() {
     return;
   }
   writing_ = true;
-  write(queue_.next());
+  WriteQueue::Chunk chunk = queue_.next();
+  stats_.bytes_out += chunk.bytes.size();
+  net_.dispatcher.counters().bytes_out += chunk.bytes.size();
+  write(std::move(chunk));
 }
 
 void SessionCore::written(const asio::error_code& ec) {

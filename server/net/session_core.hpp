@@ -47,10 +47,8 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
   void resume_reading();
   // Closes at once; what is queued is dropped.
   void close();
-  // "session N", to begin log lines.
-  std::string tag() const { return "session " + std::to_string(id()); }
   // Who the peer is for AuthThrottle: "uid N" or an address.
-  void set_peer(std::string peer) { peer_ = std::move(peer); }
+  void set_throttle_key(std::string key) { throttle_key_ = std::move(key); }
 
   WriteQueue queue_;
   bool writing_ = false;
@@ -76,7 +74,7 @@ class SessionCore : public SessionBase, public std::enable_shared_from_this<Sess
   ServerHandshake handshake_;
   asio::steady_timer timer_;
   Admission::Ticket ticket_;  // in Admission's list while unauthenticated
-  std::string peer_;
+  std::string throttle_key_;
   bool authenticated_ = false;
   bool refusing_ = false;  // a failed handshake's verdict is on its way
   bool draining_ = false;

@@ -26,6 +26,13 @@ class SessionManager {
   void stop_all(std::function<void()> on_empty);
   bool stopping() const { return stopping_; }
   std::size_t size() const { return sessions_.size(); }
+  // Sessions accepted since the start.
+  std::uint64_t accepted() const { return next_id_ - 1; }
+  // Calls f(const SessionBase&) for every open session, in no order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [id, s] : sessions_) f(*s);
+  }
 
  private:
   Registry& registry_;

@@ -20,12 +20,14 @@ struct Transport<UnixSocket> : SocketTransport {
   static constexpr const char* name = "unix";
   static constexpr bool passes_fds = true;
 
-  // The connecting process (SO_PEERCRED), or 0 when the kernel does not say.
-  static std::int64_t peer_pid(UnixSocket& s) {
+  // The connecting process and user (SO_PEERCRED); unset when the kernel
+  // does not say.
+  static void credentials(UnixSocket& s, PeerInfo& peer) {
     ucred cred{};
     socklen_t len = sizeof cred;
-    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
-    return cred.pid;
+    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+    peer.pid = cred.pid;
+    peer.uid = cred.uid;
   }
 
   // Who the peer is, for AuthThrottle: its user (SO_PEERCRED).

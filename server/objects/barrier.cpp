@@ -31,6 +31,13 @@ class BarrierObject final : public Object {
         }) {}
 
   std::uint64_t size() const override { return waiters_.size(); }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    waiters_.describe(d.waiters, now);
+    d.state["parties"] = static_cast<std::int64_t>(parties_);
+    d.state["arrivals"] =
+        static_cast<std::int64_t>(waiters_.size() + tripped_.size() + (runner_ ? 1 : 0));
+    d.state["broken"] = broken_;
+  }
   std::uint64_t parties() const { return parties_; }
   bool accepts(const OpenRequest& req) const override {
     std::uint64_t parties = 0;

@@ -26,6 +26,13 @@ class ConditionObject final : public LockHolder {
   }
 
   std::uint64_t size() const override { return waiters_.size(); }
+  // The lock's holder and waiters, then the parked CondWait calls.
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    if (const LockState* lock = const_cast<ConditionObject*>(this)->find_lock())
+      lock->describe(d, now);
+    d.state["notify_waiters"] = static_cast<std::int64_t>(waiters_.size());
+    waiters_.describe(d.waiters, now);
+  }
 
   LockState* find_lock() override {
     if (own_) return &*own_;

@@ -18,6 +18,9 @@ class DictObject final : public Object {
   }
 
   std::uint64_t size() const override { return entries_.size(); }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point) const override {
+    d.state["items"] = static_cast<std::int64_t>(entries_.size());
+  }
   bool accepts(const OpenRequest&) const override { return true; }
   void for_each_stored(const std::function<void(std::string_view)>& f) const override {
     for (const auto& [k, v] : entries_) {

@@ -13,6 +13,10 @@ class EventObject final : public Object {
 
   std::uint64_t size() const override { return waiters_.size(); }
   bool is_set() const { return set_; }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    waiters_.describe(d.waiters, now);
+    d.state["set"] = set_;
+  }
 
   void set() {
     set_ = true;

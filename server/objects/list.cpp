@@ -20,6 +20,9 @@ class ListObject final : public Object {
   ListObject(const ObjectContext& cx, const OpenRequest& req, BytesList contents)
       : Object(cx, without_params(req)), items_(std::move(contents)) {}
   std::uint64_t size() const override { return items_.size(); }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point) const override {
+    d.state["items"] = static_cast<std::int64_t>(items_.size());
+  }
   bool accepts(const OpenRequest&) const override { return true; }
   void for_each_stored(const std::function<void(std::string_view)>& f) const override {
     for (const auto& v : items_) f(v);

@@ -27,6 +27,9 @@ class LockObject final : public LockHolder {
   void on_disconnect(SessionId s) override { state_.on_disconnect(s); }
   void on_remove() override { state_.on_remove(); }
   LockState* find_lock() override { return &state_; }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    state_.describe(d, now);
+  }
 
  private:
   LockState state_;
@@ -42,6 +45,14 @@ LockState::LockState(const Object& object, bool recursive)
     : object_(object), recursive_(recursive), waiters_(object, [](Waiter w) {
         std::get<Pending<op::LockAcquire>>(w.pending).complete(std::optional<Grant>());
       }) {}
+
+void LockState::describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const {
+  if (owner_ != 0) d.holders.push_back(Holding{owner_, owner_pid_, "lock", count_, token_});
+  waiters_.describe(d.waiters, now);
+  d.state["locked"] = owner_ != 0;
+  d.state["token"] = static_cast<std::int64_t>(token_);
+  d.state["owner_died"] = owner_died_;
+}
 
 Grant LockState::take(SessionId s, std::int64_t pid, std::uint32_t count) {
   owner_ = s;

@@ -43,6 +43,8 @@ class LockState {
 
   void on_disconnect(SessionId s);
   void on_remove();
+  // Introspection: the holder, the waiters, locked / token / owner_died.
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const;
 
  private:
   struct Waiter {

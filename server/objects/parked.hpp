@@ -108,6 +108,15 @@ class Parked {
     return take_if([](const T&) { return true; });
   }
 
+  // Introspection: appends every parked call, oldest first, to `out`.
+  void describe(std::vector<Waiting>& out, std::chrono::steady_clock::time_point now) const {
+    for (const auto& [id, node] : items_) {
+      const PendingCall& p = call_of(const_cast<T&>(node.item));
+      out.push_back(
+          Waiting{p.session_id(), p.op(), std::chrono::duration<double>(now - p.since()).count()});
+    }
+  }
+
   // Forgets the waits of a closed session (nothing is answered); returns
   // how many.
   std::size_t drop_session(SessionId s) {
@@ -183,6 +192,9 @@ class WaitList {
   }
   void drop_session(SessionId s) { parked_.drop_session(s); }
   void fail_all_removed() { parked_.fail_all_removed(); }
+  void describe(std::vector<Waiting>& out, std::chrono::steady_clock::time_point now) const {
+    parked_.describe(out, now);
+  }
 
  private:
   Parked<Waiter> parked_;

@@ -35,6 +35,15 @@ class QueueObject final : public Object {
                req.params.empty() ? std::uint64_t{0} : decode<std::uint64_t>(req.params));
     return true;
   }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    getters_.describe(d.waiters, now);
+    putters_.describe(d.waiters, now);
+    joiners_.describe(d.waiters, now);
+    d.state["depth"] = static_cast<std::int64_t>(items_.size());
+    d.state["maxsize"] = static_cast<std::int64_t>(maxsize_);
+    d.state["unfinished"] = static_cast<std::int64_t>(unfinished_);
+    d.state["shut_down"] = shut_down_;
+  }
 
   void on_disconnect(SessionId s) override {
     getters_.drop_session(s);

@@ -71,6 +71,11 @@ class SegmentLock {
 
   void on_disconnect(SessionId s);
   void on_remove();
+  // Introspection: the session holding the mutex (SharedLock), the waiters.
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const {
+    if (holder_) d.holders.push_back(Holding{*holder_, 0, "shared_lock", depth_, 0});
+    waiters_.describe(d.waiters, now);
+  }
 
  private:
   struct Waiter {

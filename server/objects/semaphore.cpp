@@ -3,6 +3,7 @@
 // connection may release one, and a permit taken by a connection that
 // closes stays taken. A session-aware semaphore also counts the permits
 // each connection holds and returns them when it closes.
+#include <algorithm>
 #include <unordered_map>
 
 #include "factory.hpp"
@@ -32,6 +33,15 @@ class SemaphoreObject final : public Object {
     same_param(*this, "initial value", static_cast<std::int64_t>(initial_), value);
     same_param(*this, "session_aware", session_aware_, session_aware);
     return true;
+  }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    for (const auto& [s, n] : held_) d.holders.push_back(Holding{s, 0, "permits", n, 0});
+    std::sort(d.holders.begin(), d.holders.end(),
+              [](auto& a, auto& b) { return a.session < b.session; });
+    waiters_.describe(d.waiters, now);
+    d.state["value"] = static_cast<std::int64_t>(value_);
+    d.state["initial"] = static_cast<std::int64_t>(initial_);
+    d.state["session_aware"] = session_aware_;
   }
 
   std::optional<bool> acquire(Call& c, std::int64_t timeout_ns) {

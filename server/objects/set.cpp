@@ -16,6 +16,9 @@ class SetObject final : public Object {
     for (auto& b : contents) items_.insert(std::move(b));
   }
   std::uint64_t size() const override { return items_.size(); }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point) const override {
+    d.state["items"] = static_cast<std::int64_t>(items_.size());
+  }
   bool accepts(const OpenRequest&) const override { return true; }
   void for_each_stored(const std::function<void(std::string_view)>& f) const override {
     for (const auto& v : items_) f(v);

@@ -76,6 +76,11 @@ class SharedObject final : public Object {
   }
   void on_disconnect(SessionId s) override { lock_.on_disconnect(s); }
   void on_remove() override { lock_.on_remove(); }
+  void describe(ObjectDetail& d, std::chrono::steady_clock::time_point now) const override {
+    lock_.describe(d, now);
+    d.state["count"] = static_cast<std::int64_t>(spec_.count);
+    d.state["elem_size"] = static_cast<std::int64_t>(spec_.elem_size);
+  }
   SegmentLock& lock() { return lock_; }
 
   std::uint64_t total_bytes() const { return spec_.count * spec_.elem_size; }

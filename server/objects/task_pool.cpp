@@ -312,4 +312,25 @@ PoolState TaskPoolObject::state() const {
   return s;
 }
 
+void TaskPoolObject::describe(ObjectDetail& d, Clock::time_point now) const {
+  const auto waited = [now](const PendingCall& p) {
+    return std::chrono::duration<double>(now - p.since()).count();
+  };
+  for (const auto& [id, w] : workers_) {
+    if (!w.leased.empty())
+      d.holders.push_back(Holding{w.session, w.pid, "tasks", w.leased.size(), 0});
+    if (w.parked) d.waiters.push_back(Waiting{w.session, w.parked->op(), waited(*w.parked)});
+  }
+  for (const auto& [id, s] : submitters_)
+    if (s.parked)
+      d.waiters.push_back(Waiting{s.parked->session_id(), s.parked->op(), waited(*s.parked)});
+  const PoolState st = state();
+  d.state["queued"] = static_cast<std::int64_t>(st.queued);
+  d.state["leased"] = static_cast<std::int64_t>(st.running);
+  d.state["workers"] = static_cast<std::int64_t>(st.workers);
+  d.state["submitters"] = static_cast<std::int64_t>(submitters_.size());
+  d.state["finished"] = static_cast<std::int64_t>(st.finished);
+  d.state["closed"] = st.closed;
+}
+
 }  // namespace mpshare::server

@@ -38,6 +38,8 @@ class TaskPoolObject final : public Object {
   ~TaskPoolObject() override;
 
   std::uint64_t size() const override { return queued_; }
+  // Workers hold their leased tasks; parked claims and result waits.
+  void describe(ObjectDetail& d, Clock::time_point now) const override;
   bool accepts(const OpenRequest&) const override { return true; }
   Bytes open_params() const override { return encode(params_); }
   void on_disconnect(SessionId s) override;

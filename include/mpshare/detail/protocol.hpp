@@ -18,6 +18,7 @@
 
 #include "mpshare/codec.hpp"
 #include "mpshare/detail/task_wire.hpp"
+#include "mpshare/introspect.hpp"
 
 namespace mpshare {
 
