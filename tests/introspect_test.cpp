@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "mpshare/mpshare.hpp"
+#include "server_process.hpp"
 #include "support.hpp"
 
 using namespace mpshare;
@@ -188,4 +189,58 @@ TEST_CASE("introspect: the JSON of each snapshot reads back equal", "[introspect
   CHECK(j.find('\n') == std::string::npos);
   CHECK_THROWS_AS(objects_from_json("{not json"), ValueError);
   l.release();
+}
+
+TEST_CASE("shutdown: only the spawning process may stop a spawned server",
+          "[introspect][shutdown]") {
+  auto mgr = Manager::spawn();
+  const pid_t child = test::fork_child([&] {
+    auto other = Manager::connect(mgr.address(), mgr.key());
+    try {
+      other.shutdown();
+    } catch (const PermissionError& e) {
+      const std::string what = e.what();
+      if (what.find("only the process that started this server (pid " +
+                    std::to_string(::getppid()) + ")") == std::string::npos)
+        throw;
+      return;
+    }
+    throw std::runtime_error("shutdown from another process was allowed");
+  });
+  CHECK(test::wait_child(child, 20s) == 0);
+  mgr.ping();  // still up
+  // A connect()ed Manager in the spawning process may.
+  auto same = Manager::connect(mgr.address(), mgr.key());
+  const pid_t server = mgr.server_pid();
+  same.shutdown();
+  CHECK(test::wait_gone(server, 10s));
+}
+
+TEST_CASE("shutdown: with --allow-shutdown any client may stop the server",
+          "[introspect][shutdown]") {
+  for (const bool allow : {false, true}) {
+    test::ServerProcess server(allow ? std::vector<std::string>{"--allow-shutdown"}
+                                     : std::vector<std::string>{});
+    const AuthKey key = AuthKey::from_file(server.key_file());
+    CHECK(Manager::connect(server.address(), key).info().allow_shutdown == allow);
+    const pid_t child = test::fork_child([&] {
+      auto m = Manager::connect(server.address(), key);
+      if (allow) {
+        m.shutdown();
+      } else {
+        try {
+          m.shutdown();
+        } catch (const PermissionError&) {
+          return;
+        }
+        throw std::runtime_error("allowed");
+      }
+    });
+    CHECK(test::wait_child(child, 20s) == 0);
+    if (allow) {
+      CHECK(server.wait_exit() == 0);
+    } else {
+      Manager::connect(server.address(), key).ping();
+    }
+  }
 }
