@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "mpshare/mpshare.hpp"
-#include "server_process.hpp"
+#include "server_child.hpp"
 
 using namespace mpshare;
 using namespace std::chrono_literals;
@@ -52,7 +52,7 @@ Run cli(const std::vector<std::string>& args) {
   return r;
 }
 
-std::vector<std::string> with(const test::ServerProcess& s, std::vector<std::string> args) {
+std::vector<std::string> with(const test::ServerChild& s, std::vector<std::string> args) {
   std::vector<std::string> a = {"--connect", s.address(), "--authkey-file", s.key_file()};
   a.insert(a.end(), args.begin(), args.end());
   return a;
@@ -65,7 +65,7 @@ bool has(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth", "[cli]") {
-  test::ServerProcess server;
+  test::ServerChild server;
   auto mgr = Manager::connect(server.address(), AuthKey::from_file(server.key_file()));
   auto lock = mgr.lock("held");
   const Grant g = lock.acquire();
@@ -131,7 +131,7 @@ TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth
 
 TEST_CASE("mpshare-cli: shutdown needs --allow-shutdown, errors are clear", "[cli]") {
   {
-    test::ServerProcess server;
+    test::ServerChild server;
     Run denied = cli(with(server, {"shutdown"}));
     CHECK(denied.code == 1);
     CHECK(has(denied.err, "only the process that started this server"));
@@ -144,7 +144,7 @@ TEST_CASE("mpshare-cli: shutdown needs --allow-shutdown, errors are clear", "[cl
     Run bad = cli(with(server, {"frobnicate"}));
     CHECK(bad.code != 0);
   }
-  test::ServerProcess server({"--allow-shutdown"});
+  test::ServerChild server({"--allow-shutdown"});
   Run stop = cli(with(server, {"shutdown"}));
   CHECK(stop.code == 0);
   CHECK(server.wait_exit() == 0);

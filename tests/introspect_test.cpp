@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "mpshare/mpshare.hpp"
-#include "server_process.hpp"
+#include "server_child.hpp"
 #include "support.hpp"
 
 using namespace mpshare;
@@ -219,7 +219,7 @@ TEST_CASE("shutdown: only the spawning process may stop a spawned server",
 TEST_CASE("shutdown: with --allow-shutdown any client may stop the server",
           "[introspect][shutdown]") {
   for (const bool allow : {false, true}) {
-    test::ServerProcess server(allow ? std::vector<std::string>{"--allow-shutdown"}
+    test::ServerChild server(allow ? std::vector<std::string>{"--allow-shutdown"}
                                      : std::vector<std::string>{});
     const AuthKey key = AuthKey::from_file(server.key_file());
     CHECK(Manager::connect(server.address(), key).info().allow_shutdown == allow);

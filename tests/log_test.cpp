@@ -10,7 +10,7 @@
 
 #include "mpshare/mpshare.hpp"
 #include "raw_client.hpp"
-#include "server_process.hpp"
+#include "server_child.hpp"
 
 using namespace mpshare;
 using namespace std::chrono_literals;
@@ -33,7 +33,7 @@ std::size_t count_matching(const std::vector<std::string>& lines, const std::reg
 
 TEST_CASE("log: connect, failed handshake, disconnect with what it released, shutdown by whom",
           "[log]") {
-  test::ServerProcess server({"--log-level", "debug"});
+  test::ServerChild server({"--log-level", "debug"});
   const AuthKey key = AuthKey::from_file(server.key_file());
   std::uint64_t token = 0;
   {
@@ -91,7 +91,7 @@ TEST_CASE("log: connect, failed handshake, disconnect with what it released, shu
 }
 
 TEST_CASE("log: info adds no line per request, a flood of one line is collapsed", "[log]") {
-  test::ServerProcess server({"--log-level", "info"});
+  test::ServerChild server({"--log-level", "info"});
   const std::string key = AuthKey::from_file(server.key_file()).bytes();
   {
     test::RawClient raw(server.address());

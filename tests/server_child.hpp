@@ -21,9 +21,9 @@
 
 namespace mpshare::test {
 
-class ServerProcess {
+class ServerChild {
  public:
-  explicit ServerProcess(const std::vector<std::string>& extra_args = {}) {
+  explicit ServerChild(const std::vector<std::string>& extra_args = {}) {
     char tmpl[] = "/tmp/mpshare-test-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -69,13 +69,13 @@ class ServerProcess {
       throw std::runtime_error("mpshare-server did not start: " + log_text());
     }
   }
-  ~ServerProcess() {
+  ~ServerChild() {
     stop();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
+  ServerChild(const ServerChild&) = delete;
+  ServerChild& operator=(const ServerChild&) = delete;
 
   const std::string& address() const { return address_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
