@@ -103,6 +103,17 @@ rapidjson::Document parse_json(const std::string& body) {
   return d;
 }
 
+std::string find_chromium() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  std::vector<std::string> ds;
+  for (std::string d; std::getline(dirs, d, ':');) ds.push_back(d);
+  for (const char* name : {"chromium", "chromium-browser"})
+    for (const auto& d : ds)
+      if (::access((d + "/" + name).c_str(), X_OK) == 0) return d + "/" + name;
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("http: request heads are parsed, bad ones get their status", "[http]") {
@@ -200,15 +211,47 @@ TEST_CASE("http: a live server's page, /api and /metrics, and bad requests get t
     CHECK(r.head.find("Content-Type: application/json") != std::string::npos);
     parse_json(r.body);
   }
-  auto objects = test::http_get(web, "/api/objects").body;
-  CHECK(objects.find("\"jobs\"") != std::string::npos);
-  CHECK(objects.find("\"gate\"") != std::string::npos);
+  // The introspection snapshots, in the JSON mpshare-cli --json prints.
+  const auto info = parse_json(test::http_get(web, "/api/info").body);
+  REQUIRE(info.IsObject());
+  for (const char* f : {"version", "pid", "uptime_s", "sessions", "objects", "requests", "bytes_in",
+                        "bytes_out", "auth_failures", "ops"})
+    CHECK(info.HasMember(f));
+  CHECK(info["sessions"].GetUint64() >= 1);
+  CHECK(info["objects"].GetUint64() == 2);
+  const auto clients = parse_json(test::http_get(web, "/api/clients").body);
+  REQUIRE(clients.HasMember("clients"));
+  REQUIRE(clients["clients"].IsArray());
+  bool holder_listed = false;
+  for (const auto& c : clients["clients"].GetArray()) {
+    for (const char* f : {"session", "transport", "peer", "connected_s", "requests", "holds"})
+      CHECK(c.HasMember(f));
+    for (const auto& h : c["holds"].GetArray())
+      holder_listed |= std::string(h["object"].GetString()) == "gate";
+  }
+  CHECK(holder_listed);
+  const auto objects = parse_json(test::http_get(web, "/api/objects").body);
+  REQUIRE(objects.HasMember("objects"));
+  std::map<std::string, const rapidjson::Value*> by_name;
+  for (const auto& o : objects["objects"].GetArray()) by_name[o["name"].GetString()] = &o;
+  REQUIRE(by_name.count("jobs") == 1);
+  REQUIRE(by_name.count("gate") == 1);
+  CHECK(std::string((*by_name["jobs"])["kind"].GetString()) == "queue");
+  CHECK((*by_name["jobs"])["state"]["depth"].GetInt64() == 3);
+  CHECK((*by_name["gate"])["holders"].Size() == 1);
+  CHECK((*by_name["gate"])["state"]["locked"].GetInt64() == 1);
 
   auto metrics = test::http_get(web, "/metrics");
   CHECK(metrics.status == 200);
   CHECK(metrics.head.find("Content-Type: text/plain; version=0.0.4") != std::string::npos);
   const auto samples = parse_prometheus(metrics.body);
   CHECK(samples.at("mpshare_sessions") >= 1);
+  CHECK(samples.at("mpshare_objects") == 2);
+  CHECK(samples.at("mpshare_requests_total") > 0);
+  CHECK(samples.at(R"(mpshare_object_depth{name="jobs",kind="queue"})") == 3);
+  CHECK(samples.at(R"(mpshare_object_holders{name="gate",kind="lock"})") == 1);
+  CHECK(samples.at(R"(mpshare_object_waiters{name="gate",kind="lock"})") == 0);
+  CHECK(samples.count(R"(mpshare_op_requests_total{op="QueuePut"})") == 1);
 
   CHECK(test::http_get(web, "/nope").status == 404);
   auto post = test::parse_http_reply(
@@ -263,4 +306,86 @@ TEST_CASE("http: silent and surplus connections do not stall the page or the obj
   }
   CHECK(status == 200);
   CHECK(server.stop() == 0);  // stops promptly with HTTP connections open
+}
+
+TEST_CASE("http: the page in a real browser shows the lock's holder and the queue's depth",
+          "[http][browser]") {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) {
+    WARN(
+        "chromium is not installed (neither chromium nor chromium-browser is on PATH): "
+        "the page is not tested in a browser. Install Debian's chromium package.");
+    SUCCEED();
+    return;
+  }
+  test::ServerProcess server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
+  const std::string web = server.address("http://");
+  const auto key = AuthKey::from_file(server.keyfile());
+  auto mgr = Manager::connect(server.address("tcp://"), key);
+  auto gate = mgr.lock("gate");
+  gate.acquire();
+  auto jobs = mgr.queue<std::string>("jobs");
+  for (const char* j : {"a", "b", "c"}) jobs.put(j);
+  // Another process waits for the lock until this one releases it.
+  const pid_t waiter = test::fork_child([&server, &key] {
+    auto m = Manager::connect(server.address("tcp://"), key);
+    auto g = m.lock("gate");
+    g.acquire();
+    g.release();
+  });
+  struct Reap {  // however the test ends: the waiter gets the lock and exits
+    Lock& gate;
+    pid_t pid;
+    ~Reap() {
+      gate.unlock();
+      test::wait_child(pid, 20s);
+    }
+  } reap{gate, waiter};
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  for (bool parked = false; !parked;) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    const auto objects = parse_json(test::http_get(web, "/api/objects").body);
+    for (const auto& o : objects["objects"].GetArray())
+      if (std::string(o["name"].GetString()) == "gate") parked = !o["waiters"].Empty();
+  }
+
+  test::TempDir profile;
+  std::vector<std::string> args = {chromium,
+                                   "--headless",
+                                   "--disable-gpu",
+                                   "--disable-dev-shm-usage",
+                                   "--no-first-run",
+                                   "--user-data-dir=" + profile.path.string(),
+                                   "--virtual-time-budget=5000",
+                                   "--window-size=1280,900"};
+  if (::geteuid() == 0) args.push_back("--no-sandbox");
+  auto dump = args;
+  dump.insert(dump.end(), {"--dump-dom", web + "/"});
+  const auto r = test::run_program(dump, 90s);
+  INFO("chromium stderr: " << r.err.substr(0, 2000));
+  REQUIRE(r.code == 0);
+  const std::string& dom = r.out;
+  INFO("DOM: " << dom.substr(0, 6000));
+  CHECK(dom.find("updated ") != std::string::npos);  // rendered from /api, not an error
+  // The queue's row shows its depth, the lock's row its holder.
+  const std::regex jobs_row(R"re(<tr data-name="jobs">.*?</tr>)re");
+  std::smatch m;
+  REQUIRE(std::regex_search(dom, m, jobs_row));
+  CHECK(m.str().find("depth 3") != std::string::npos);
+  const std::regex gate_row(R"re(<tr data-name="gate">.*?</tr>)re");
+  REQUIRE(std::regex_search(dom, m, gate_row));
+  CHECK(m.str().find("class=\"held\"") != std::string::npos);
+  CHECK(m.str().find(">session ") != std::string::npos);
+  CHECK(m.str().find(">1: session ") != std::string::npos);  // one waiter
+  CHECK(dom.find("lock 'gate'") != std::string::npos);       // in the clients' table
+
+  const auto artifacts = std::filesystem::path(MPSHARE_TEST_ARTIFACTS_DIR);
+  std::filesystem::create_directories(artifacts);
+  const auto png = artifacts / "page.png";
+  std::filesystem::remove(png);
+  auto shot = args;
+  shot.insert(shot.end(), {"--screenshot=" + png.string(), web + "/"});
+  CHECK(test::run_program(shot, 90s).code == 0);
+  CHECK(std::filesystem::exists(png));
+  CHECK(std::filesystem::file_size(png) > 1000);
 }

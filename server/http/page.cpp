@@ -141,7 +141,7 @@ const objectColumns = [
       o.waiters.map(waiter).join("; ") : ""],
   ["state", "state", (o) => state(o.state)]];
 const clientColumns = [
-  ["session", "session", (c) => c.session], ["peer", "peer", (c) => c.transport + " " + c.peer],
+  ["session", "session", (c) => c.session], ["peer", "peer", (c) => c.peer],
   ["connected", "connected", (c) => duration(c.connected_s)],
   ["requests", "requests", (c) => c.requests],
   ["in / out", "bytes", (c) => bytes(c.bytes_in) + " / " + bytes(c.bytes_out)],
@@ -152,8 +152,8 @@ async function refresh() {
     const [info, clients, objects] = await Promise.all(
         [get("/api/info"), get("/api/clients"), get("/api/objects")]);
     cards(info);
-    table("objects", objects, objectColumns);
-    table("clients", clients, clientColumns);
+    table("objects", objects.objects, objectColumns);
+    table("clients", clients.clients, clientColumns);
     $("status").className = "";
     $("status").textContent = "updated " + new Date().toLocaleTimeString();
   } catch (e) {
