@@ -201,8 +201,9 @@ std::string read_key(const std::string& path) {
   if (key.empty()) throw std::runtime_error("auth key file '" + path + "' is empty");
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-    std::cerr << "mpshare-server: warning: auth key file '" << path
-              << "' is readable or writable by group or others; chmod 600 it\n";
+    mpshare::server::log(mpshare::server::LogLevel::warn,
+                         "auth key file '" + path +
+                             "' is readable or writable by group or others; chmod 600 it");
   return key;
 }
 

@@ -282,7 +282,7 @@ TEST_CASE("auth: the server warns when the key file is readable by others", "[fl
       key, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
   std::string out = run_server(args);
   CHECK(out.find("listening on") != std::string::npos);
-  CHECK(out.find("warning: auth key file") != std::string::npos);
+  CHECK(out.find("warn: auth key file") != std::string::npos);
   std::filesystem::permissions(key, perms::owner_read | perms::owner_write);
   out = run_server(args);
   CHECK(out.find("listening on") != std::string::npos);

@@ -318,7 +318,7 @@ TEST_CASE("http: the page in a real browser shows the lock's holder and the queu
     SUCCEED();
     return;
   }
-  test::ServerProcess server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
+  test::ServerProgram server({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"});
   const std::string web = server.address("http://");
   const auto key = AuthKey::from_file(server.keyfile());
   auto mgr = Manager::connect(server.address("tcp://"), key);

@@ -137,7 +137,7 @@ TEST_CASE("introspect: info counts requests per op, bytes and failed handshakes"
   auto d = mgr.dict<int, int>("d");
   for (int i = 0; i < 10; ++i) d.set(i, i);
   CHECK_THROWS_AS(d.get(99), KeyError);
-  CHECK_THROWS_AS(Manager::connect(mgr.address(), AuthKey::from_string("wrong key")), AuthError);
+  CHECK_THROWS_AS(Manager::connect(mgr.address(), AuthKey::from_string("a wrong key of 32 bytes, not it")), AuthError);
   const ServerInfo info = mgr.info();
   CHECK(!info.version.empty());
   CHECK(info.pid == mgr.server_pid());

@@ -50,7 +50,7 @@ TEST_CASE("log: connect, failed handshake, disconnect with what it released, shu
     REQUIRE(::read(fds[0], &token, sizeof token) == sizeof token);
     ::close(fds[0]);
     ::close(fds[1]);
-    CHECK_THROWS_AS(Manager::connect(server.address(), AuthKey::from_string("wrong")), AuthError);
+    CHECK_THROWS_AS(Manager::connect(server.address(), AuthKey::from_string("a wrong key of 32 bytes, not it")), AuthError);
     // The lock is free once the child's session is gone.
     auto lock = mgr.lock("L");
     const Grant g = lock.acquire();

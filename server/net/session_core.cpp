@@ -88,7 +88,7 @@ bool SessionCore::authenticate() {
 void SessionCore::refuse(std::string verdict) {
   refusing_ = true;
   const auto delay = net_.throttle.failed(throttle_key_, AuthThrottle::Clock::now());
-  log(LogLevel::warn, tag() + ": authentication failed (" + throttle_key_ + ")");
+  log(LogLevel::warn, tag() + ": authentication failed");
   if (delay == AuthThrottle::Clock::duration::zero()) {
     queue_.buffer() += verdict;
     return stop();
