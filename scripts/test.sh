@@ -30,9 +30,10 @@ cmake --build build-sanitize -j$jobs
 # of their own: allowed.
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPSHARE_TSAN=ON -DMPSHARE_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j$jobs
+# Bounded: 2 minutes a test, 20 minutes in all.
 if (cd build-tsan &&
   TSAN_OPTIONS=die_after_fork=0:halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure -j$jobs --timeout 600); then
+    timeout -k 10 1200 ctest --output-on-failure -j$jobs --timeout 120); then
   echo "ThreadSanitizer: every test passed"
 else
   echo "ThreadSanitizer: some tests failed (see above); not yet a gate"
