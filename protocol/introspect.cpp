@@ -36,6 +36,11 @@ std::string write_json(bool indent, F&& f) {
 
 template <class F>
 void read_json(const std::string& json, F&& f) {
+  // Cereal's archive takes a document that parsed as an object on trust.
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    throw ValueError("not the JSON of a snapshot: not a JSON object");
   try {
     std::istringstream in(json);
     cereal::JSONInputArchive ar(in);
