@@ -1,6 +1,5 @@
-// Pool: the task queue on the server, the local workers' fork server, and
-// the reading of results (by a waiting thread, or the collector thread)
-// that hands each finished task to its group.
+// Pool: its task queue on the server, the local workers' fork server,
+// submission, and the pool's end (results: proxy/pool_results.cpp).
 #include "mpshare/pool.hpp"
 
 #include <unistd.h>
@@ -9,7 +8,7 @@
 #include <thread>
 
 #include "mpshare/process.hpp"
-#include "pool_internal.hpp"
+#include "pool_impl.hpp"
 
 namespace mpshare {
 
@@ -34,163 +33,6 @@ PoolParams params_of(const PoolOptions& o) {
 constexpr std::size_t submit_batch = 4096;
 
 }  // namespace
-
-struct PoolCore::Impl {
-  std::optional<Manager> own;  // a private server; destroyed last
-  std::shared_ptr<ClientCore> core;
-  std::string name;
-  std::uint64_t id = 0;
-  PoolParams params;
-  std::size_t processes = 0;
-  std::string token;
-  std::uint32_t local_key = 0;
-  std::uint64_t submitter = 0;
-  std::unique_ptr<ForkServer> forks;
-  std::thread collector;
-
-  struct Range {
-    std::shared_ptr<TaskGroup> group;
-    std::size_t first = 0;  // the group's index of the range's first task
-    std::size_t remaining = 0;
-    bool collected = false;  // read by the collector
-  };
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  std::map<std::uint64_t, Range> ranges;  // by first tag
-  std::uint64_t next_tag = 1;
-  std::size_t outstanding = 0;
-  std::unordered_map<const void*, TaskTarget> targets;
-  bool closed = false, terminated = false, joined = false;
-  bool collector_done = false;  // no more results will come
-  bool reading = false;         // a thread is reading results
-  std::size_t collected = 0;    // outstanding tasks the collector reads (callbacks, big maps)
-  bool stopping = false;
-
-  void collect();
-  // Reads one batch of results (waiting up to `deadline`) and routes it;
-  // false once no more will come. Only the thread holding `reading` calls it.
-  bool read(std::optional<Clock::time_point> deadline);
-  void route(const TaskResult& r);
-  void fail_all(const std::string& why);
-};
-
-void PoolCore::Impl::route(const TaskResult& r) {
-  std::shared_ptr<TaskGroup> group;
-  std::size_t index = 0;
-  {
-    std::lock_guard lock(mu);
-    auto it = ranges.upper_bound(r.tag);
-    if (it == ranges.begin()) return;
-    --it;
-    Range& range = it->second;
-    index = range.first + (r.tag - it->first);
-    group = range.group;
-    if (range.collected) --collected;
-    if (--range.remaining == 0) ranges.erase(it);
-  }
-  group->on_result(index, r.status, r.data);
-  std::lock_guard lock(mu);
-  if (--outstanding == 0) cv.notify_all();
-}
-
-void PoolCore::Impl::fail_all(const std::string& why) {
-  std::map<std::uint64_t, Range> left;
-  {
-    std::lock_guard lock(mu);
-    left.swap(ranges);
-  }
-  const Bytes msg = encode(why);
-  for (auto& [tag, range] : left)
-    for (std::size_t i = 0; i < range.remaining; ++i)
-      range.group->on_result(range.first + i, TaskStatus::server_lost, msg);
-  std::lock_guard lock(mu);
-  outstanding = 0;
-  collected = 0;
-  collector_done = true;
-  cv.notify_all();
-}
-
-bool PoolCore::Impl::read(std::optional<Clock::time_point> deadline) {
-  std::optional<std::chrono::nanoseconds> wait;
-  std::int64_t timeout_ns = wait_forever;
-  if (deadline) {
-    wait = std::max<std::chrono::nanoseconds>(*deadline - Clock::now(), {});
-    timeout_ns = wait->count();
-  }
-  ResultBatch batch;
-  try {
-    batch = core->call_wait<op::PoolResults>(id, wait, submitter, timeout_ns);
-  } catch (const Error& e) {
-    fail_all("pool '" + name + "' lost its server: " + e.what());
-    return false;
-  }
-  for (const auto& r : batch.results) route(r);
-  std::lock_guard lock(mu);
-  if (batch.detached) collector_done = true;
-  cv.notify_all();
-  return !batch.detached;
-}
-
-// The collector: its session keeps the submitter alive whichever thread
-// made it; it reads results while tasks that need them read without a
-// waiter (callbacks, progress) or while they are still being submitted (a
-// big map) are outstanding.
-void PoolCore::Impl::collect() {
-  try {
-    core->call<op::PoolSubmit>(id, submitter, NewTasks{});  // joins this session
-  } catch (const Error&) {
-    // Closed already, or the server is gone: a reader sees that.
-  }
-  std::unique_lock lock(mu);
-  for (;;) {
-    cv.wait(lock, [&] { return stopping || collector_done || (collected > 0 && !reading); });
-    if (stopping || collector_done) break;
-    reading = true;
-    lock.unlock();
-    bool more = true;
-    while (more) {
-      more = read(std::nullopt);
-      std::lock_guard guard(mu);
-      more = more && collected > 0;
-    }
-    lock.lock();
-    reading = false;
-    cv.notify_all();
-  }
-  lock.unlock();
-  core->disconnect_this_thread();
-}
-
-bool PoolCore::await(const std::function<bool()>& done, std::optional<Clock::time_point> deadline) {
-  Impl& m = *impl_;
-  std::unique_lock lock(m.mu);
-  for (;;) {
-    if (done()) return true;
-    if (m.collector_done) return done();
-    if (deadline && Clock::now() >= *deadline) return false;
-    if (!m.reading && m.collected == 0) {
-      m.reading = true;
-      lock.unlock();
-      {
-        struct Release {
-          Impl& m;
-          ~Release() {
-            std::lock_guard guard(m.mu);
-            m.reading = false;
-            m.cv.notify_all();
-          }
-        } release{m};
-        m.read(deadline);
-      }
-      lock.lock();
-      continue;
-    }
-    if (deadline)
-      m.cv.wait_until(lock, *deadline);
-    else
-      m.cv.wait(lock);
-  }
-}
 
 PoolCore::PoolCore(Manager* mgr, const std::string& name, const PoolOptions& options)
     : impl_(std::make_unique<Impl>()) {
