@@ -20,13 +20,18 @@ bool valid_name(std::string_view n, bool label) {
   return true;
 }
 
-std::string escape_help(std::string_view s) {
+// Backslash and line feed escaped, and double quotes too when `quote`
+// (label values; HELP text keeps them).
+std::string escape(std::string_view s, bool quote) {
   std::string out;
+  out.reserve(s.size());
   for (char c : s) {
     if (c == '\\')
       out += "\\\\";
     else if (c == '\n')
       out += "\\n";
+    else if (quote && c == '"')
+      out += "\\\"";
     else
       out += c;
   }
@@ -36,19 +41,7 @@ std::string escape_help(std::string_view s) {
 }  // namespace
 
 std::string escape_label_value(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
+  return escape(s, true);
 }
 
 void MetricsWriter::family(std::string_view name, std::string_view type, std::string_view help) {
@@ -59,7 +52,7 @@ void MetricsWriter::family(std::string_view name, std::string_view type, std::st
   if (type == "counter" && (name.size() < 6 || name.substr(name.size() - 6) != "_total"))
     throw std::invalid_argument("counter '" + std::string(name) + "' must end in _total");
   name_ = name;
-  out_.append("# HELP ").append(name).append(" ").append(escape_help(help)).append("\n");
+  out_.append("# HELP ").append(name).append(" ").append(escape(help, false)).append("\n");
   out_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 

@@ -25,6 +25,12 @@ class MetricsWriter {
   void sample(const Labels& labels, std::uint64_t value);
   void sample(double value) { sample(Labels{}, value); }
   void sample(std::uint64_t value) { sample(Labels{}, value); }
+  // A family of one unlabelled sample.
+  template <class V>
+  void single(std::string_view name, std::string_view type, std::string_view help, V value) {
+    family(name, type, help);
+    sample(value);
+  }
 
   const std::string& text() const { return out_; }
 

@@ -13,30 +13,23 @@ std::string render_metrics(const ServerInfo& info, const std::vector<ObjectDetai
   MetricsWriter m;
   m.family("mpshare_info", "gauge", "Always 1; the server's version as a label.");
   m.sample({{"version", info.version}}, std::uint64_t(1));
-  m.family("mpshare_start_time_seconds", "gauge", "When the server started, Unix time.");
-  m.sample(static_cast<double>(info.started_at_ms) / 1000.0);
-  m.family("mpshare_uptime_seconds", "gauge", "Seconds since the server started.");
-  m.sample(info.uptime_s);
-  m.family("mpshare_sessions", "gauge", "Client connections open now.");
-  m.sample(info.sessions);
-  m.family("mpshare_sessions_accepted_total", "counter", "Client connections accepted.");
-  m.sample(info.sessions_total);
-  m.family("mpshare_objects", "gauge", "Objects the server hosts.");
-  m.sample(info.objects);
-  m.family("mpshare_resident_memory_bytes", "gauge", "The server process's resident set.");
-  m.sample(info.memory_rss_bytes);
-  m.family("mpshare_requests_total", "counter", "Requests handled, every op.");
-  m.sample(info.requests);
+  m.single("mpshare_start_time_seconds", "gauge", "When the server started, Unix time.",
+           static_cast<double>(info.started_at_ms) / 1000.0);
+  m.single("mpshare_uptime_seconds", "gauge", "Seconds since the server started.", info.uptime_s);
+  m.single("mpshare_sessions", "gauge", "Client connections open now.", info.sessions);
+  m.single("mpshare_sessions_accepted_total", "counter", "Client connections accepted.",
+           info.sessions_total);
+  m.single("mpshare_objects", "gauge", "Objects the server hosts.", info.objects);
+  m.single("mpshare_resident_memory_bytes", "gauge", "The server process's resident set.",
+           info.memory_rss_bytes);
+  m.single("mpshare_requests_total", "counter", "Requests handled, every op.", info.requests);
   m.family("mpshare_op_requests_total", "counter", "Requests handled, by op.");
   for (const auto& op : info.ops) m.sample({{"op", op.op}}, op.count);
   m.family("mpshare_op_errors_total", "counter", "Requests answered with an error, by op.");
   for (const auto& op : info.ops) m.sample({{"op", op.op}}, op.errors);
-  m.family("mpshare_received_bytes_total", "counter", "Bytes read from clients.");
-  m.sample(info.bytes_in);
-  m.family("mpshare_sent_bytes_total", "counter", "Bytes written to clients.");
-  m.sample(info.bytes_out);
-  m.family("mpshare_auth_failures_total", "counter", "Handshakes refused.");
-  m.sample(info.auth_failures);
+  m.single("mpshare_received_bytes_total", "counter", "Bytes read from clients.", info.bytes_in);
+  m.single("mpshare_sent_bytes_total", "counter", "Bytes written to clients.", info.bytes_out);
+  m.single("mpshare_auth_failures_total", "counter", "Handshakes refused.", info.auth_failures);
 
   m.family("mpshare_object_size", "gauge", "Items, waiters or bytes of each object, by kind.");
   for (const auto& o : objects) m.sample({{"name", o.name}, {"kind", o.kind}}, o.size);
