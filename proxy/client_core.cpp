@@ -56,8 +56,8 @@ AuthKey AuthKey::from_file(const std::string& path) {
     throw AuthError("auth key file '" + path +
                     "' is a line of text ending in a newline (as `echo secret > key` writes), "
                     "and the newline would be part of the key: write it without one "
-                    "(printf %s secret > key), or make a random key with "
-                    "`head -c 32 /dev/urandom > key`");
+                    "(printf %s 'a shared secret of 16 bytes or more' > key), or make a random "
+                    "key with `head -c 32 /dev/urandom > key`");
   try {
     detail::check_key(bytes);
   } catch (const ValueError& e) {

@@ -25,8 +25,8 @@ class AuthKey {
   // (with the system's reason), is empty, or is one line of printable text
   // ending in a newline — what `echo secret > key` writes, where the
   // newline would silently become part of the key. Write text keys without
-  // it (`printf %s secret > key`) or use random bytes
-  // (`head -c 32 /dev/urandom > key`).
+  // it (`printf %s 'a shared secret of 16 bytes or more' > key`) or use
+  // random bytes (`head -c 32 /dev/urandom > key`).
   static AuthKey from_file(const std::string& path);
   static AuthKey from_string(std::string bytes) {
     AuthKey k;
