@@ -97,19 +97,25 @@ ServerInfo collect_info(const Server& server) {
   return info;
 }
 
+namespace {
+
+ObjectDetail detail_of(const Object& o, Clock::time_point now) {
+  ObjectDetail d;
+  d.id = o.id();
+  d.name = o.name();
+  d.kind = std::string(kind_name(o.kind()));
+  d.type = o.type();
+  d.size = o.size();
+  o.describe(d, now);
+  return d;
+}
+
+}  // namespace
+
 std::vector<ObjectDetail> collect_objects(const Registry& registry) {
   const auto now = Clock::now();
   std::vector<ObjectDetail> out;
-  registry.for_each([&](const Object& o) {
-    ObjectDetail d;
-    d.id = o.id();
-    d.name = o.name();
-    d.kind = std::string(kind_name(o.kind()));
-    d.type = o.type();
-    d.size = o.size();
-    o.describe(d, now);
-    out.push_back(std::move(d));
-  });
+  registry.for_each([&](const Object& o) { out.push_back(detail_of(o, now)); });
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
   return out;
 }
@@ -155,8 +161,10 @@ std::vector<ClientInfo> collect_clients(const Server& server, SessionId caller) 
 }
 
 std::string holdings_of(const Registry& registry, SessionId session) {
+  const auto now = Clock::now();
   std::string out;
-  for (const ObjectDetail& d : collect_objects(registry)) {
+  registry.for_each_used(session, [&](const Object& o) {
+    const ObjectDetail d = detail_of(o, now);
     for (const Holding& h : d.holders) {
       if (h.session != session) continue;
       if (!out.empty()) out += ", ";
@@ -165,7 +173,7 @@ std::string holdings_of(const Registry& registry, SessionId session) {
       else
         out += std::to_string(h.count) + " " + h.what + " of " + d.kind + " '" + d.name + "'";
     }
-  }
+  });
   return out;
 }
 

@@ -27,7 +27,8 @@ ServerInfo collect_info(const Server& server);
 // `caller`: the session asking (marked is_caller), or 0.
 std::vector<ClientInfo> collect_clients(const Server& server, SessionId caller = 0);
 std::vector<ObjectDetail> collect_objects(const Registry& registry);
-// Every object, and what `session` holds of each, as a log line's words:
+// What `session` holds of the objects it used (what its disconnect will
+// release; only those are visited), as a log line's words:
 // "lock 'a' (token 3), 2 permits of 's'"; "" when it holds nothing.
 std::string holdings_of(const Registry& registry, SessionId session);
 

@@ -8,7 +8,6 @@
 // of one complaint costs about a line a second.
 #pragma once
 
-#include <atomic>
 #include <string>
 #include <string_view>
 

@@ -52,6 +52,15 @@ class Registry {
   void for_each(F&& f) const {
     for (const auto& [id, o] : by_id_) f(*o);
   }
+  // Calls f(const Object&) for every object session `s` used that keeps
+  // per-session state (what on_disconnect(s) visits), in no order.
+  template <class F>
+  void for_each_used(SessionId s, F&& f) const {
+    auto it = sessions_.find(s);
+    if (it == sessions_.end()) return;
+    for (std::uint64_t id : it->second.used)
+      if (const Object* o = find(id)) f(*o);
+  }
   // Releases what the session held and its owner's references (a session
   // owner; a process owner when it has no other session and cannot be
   // watched). Visits only the objects the session used.
@@ -75,8 +84,6 @@ class Registry {
   void recount(Object& o);
   // Frees the anonymous objects left without references.
   void collect();
-  // Live anonymous objects (tests, benchmarks).
-  std::size_t anonymous_count() const { return refs_.size(); }
 
  private:
   // A holder of references: a client process or a session.

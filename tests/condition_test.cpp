@@ -143,6 +143,21 @@ TEST_CASE("condition: a killed waiter is dropped, a killed holder frees the lock
   CHECK(took < 100ms);
 }
 
+TEST_CASE("condition: a process that took the bound lock through the condition and died frees it",
+          "[condition][process]") {
+  auto mgr = Manager::spawn();
+  auto l = mgr.lock("L");
+  auto c = mgr.condition("C", l);
+  const pid_t holder = test::fork_child([&] {
+    c.acquire();  // through the Condition only; exits holding it
+  });
+  CHECK(test::wait_child(holder) == 0);
+  const std::optional<Grant> got = l.try_acquire_for(10s);
+  REQUIRE(got);
+  CHECK(got->previous_owner_died);
+  l.release();
+}
+
 TEST_CASE("condition: bad input gets clear errors", "[condition]") {
   auto mgr = Manager::spawn();
   auto c = mgr.condition("C");

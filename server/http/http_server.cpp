@@ -81,7 +81,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void answer(const Response& response, const std::string& what, bool head_only) {
-    if (log_level() >= LogLevel::debug)
+    if (log_enabled(LogLevel::debug))
       log(LogLevel::debug,
           "http " + peer_ + ": " + what + " -> " + std::to_string(response.status));
     out_ = serialize(response, head_only);

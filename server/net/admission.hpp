@@ -39,9 +39,6 @@ class Admission {
   void authenticated(Ticket t);
   void left(const Ticket* unauthenticated);
 
-  std::size_t clients() const { return clients_; }
-  std::size_t unauthenticated() const { return pending_.size(); }
-
  private:
   void maybe_trim();
 

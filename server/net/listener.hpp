@@ -100,7 +100,7 @@ class Acceptor {
         return guard_.failed(
             ec, acceptor_.native_handle(), [this] { do_accept(); }, [this] { wait_then_accept(); });
       guard_.succeeded();
-      if (!net_.sessions.stopping() && net_.admission.admit()) on_accept_(std::move(socket));
+      if (!net_.sessions.stopping()) on_accept_(std::move(socket));
       do_accept();
     });
   }

@@ -124,9 +124,11 @@ class Session final : public SessionCore {
   Stream stream_;
 };
 
-// Makes a session of `stream` and starts it.
+// Makes a session of `stream` and starts it, if Admission lets one more in
+// (the object server's connections only: the web page has its own cap).
 template <class Stream>
 void start_session(const NetContext& net, Stream stream) {
+  if (!net.admission.admit()) return;  // `stream` closes here
   auto s = std::make_shared<Session<Stream>>(net, std::move(stream));
   net.sessions.add(s);
   s->start();

@@ -65,9 +65,11 @@ class ConditionObject final : public LockHolder {
     return woken;
   }
 
+  // A bound lock too: a session that only ever named this Condition may
+  // hold or wait for it. LockState::on_disconnect may run twice.
   void on_disconnect(SessionId s) override {
     waiters_.drop_session(s);
-    if (own_) own_->on_disconnect(s);
+    if (LockState* lock = find_lock()) lock->on_disconnect(s);
   }
   void on_remove() override {
     waiters_.fail_all_removed();

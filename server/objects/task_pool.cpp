@@ -98,7 +98,10 @@ void TaskPoolObject::submit(Call& c, std::uint64_t sub, NewTasks tasks) {
 std::optional<ResultBatch> TaskPoolObject::results(Call& c, std::uint64_t sub,
                                                    std::int64_t timeout_ns) {
   Submitter& s = submitter(sub, c.session_id());
-  if (s.parked && s.parked->session_closed()) s.parked.reset();
+  if (s.parked && s.parked->session_closed()) {
+    s.parked.reset();
+    s.timer.reset();  // its expiry must not answer the next wait
+  }
   if (!s.ready.empty() || timeout_ns == 0) {
     ResultBatch b;
     b.results.swap(s.ready);
