@@ -5,55 +5,24 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <filesystem>
 
 #include "mpshare/mpshare.hpp"
-#include "server_child.hpp"
+#include "program.hpp"
 
 using namespace mpshare;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out, err;
-};
-
 // Runs mpshare-cli with `args`; bounded in time.
-Run cli(const std::vector<std::string>& args) {
-  char tmpl[] = "/tmp/mpshare-cli-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  std::vector<std::string> argv_s = {MPSHARE_CLI_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out = ::open((dir + "/out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err = ::open((dir + "/err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  Run r;
-  r.code = test::wait_child(pid, 30s);
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  };
-  r.out = slurp(dir + "/out");
-  r.err = slurp(dir + "/err");
-  std::filesystem::remove_all(dir);
-  return r;
+test::ProgramResult cli(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {MPSHARE_CLI_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run_program(argv);
 }
 
-std::vector<std::string> with(const test::ServerChild& s, std::vector<std::string> args) {
-  std::vector<std::string> a = {"--connect", s.address(), "--authkey-file", s.key_file()};
+std::vector<std::string> with(const test::ServerProgram& s, std::vector<std::string> args) {
+  std::vector<std::string> a = {"--connect", s.address("unix:"), "--authkey-file", s.keyfile()};
   a.insert(a.end(), args.begin(), args.end());
   return a;
 }
@@ -65,14 +34,14 @@ bool has(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth", "[cli]") {
-  test::ServerChild server;
-  auto mgr = Manager::connect(server.address(), AuthKey::from_file(server.key_file()));
+  test::ServerProgram server;
+  auto mgr = Manager::connect(server.address("unix:"), AuthKey::from_file(server.keyfile()));
   auto lock = mgr.lock("held");
   const Grant g = lock.acquire();
   auto jobs = mgr.queue<int>("jobs");
   for (int i = 0; i < 3; ++i) jobs.put(i);
 
-  Run objects = cli(with(server, {"objects"}));
+  auto objects = cli(with(server, {"objects"}));
   INFO(objects.out << objects.err);
   REQUIRE(objects.code == 0);
   CHECK(has(objects.out, "NAME"));
@@ -82,7 +51,7 @@ TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth
   CHECK(has(objects.out, "depth=3"));
   CHECK(has(objects.out, "locked=1"));
 
-  Run json = cli(with(server, {"--json", "objects"}));
+  auto json = cli(with(server, {"--json", "objects"}));
   REQUIRE(json.code == 0);
   const auto parsed = objects_from_json(json.out);
   REQUIRE(parsed.size() == 2);
@@ -92,28 +61,28 @@ TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth
   CHECK(parsed[1].name == "jobs");
   CHECK(parsed[1].state.at("depth") == 3);
 
-  Run clients = cli(with(server, {"clients"}));
+  auto clients = cli(with(server, {"clients"}));
   INFO(clients.out << clients.err);
   REQUIRE(clients.code == 0);
   CHECK(has(clients.out, "SESSION"));
   CHECK(has(clients.out, "unix pid " + std::to_string(::getpid())));
   CHECK(has(clients.out, "lock 'held' token " + std::to_string(g.token)));
-  Run cjson = cli(with(server, {"clients", "--json"}));
+  auto cjson = cli(with(server, {"clients", "--json"}));
   REQUIRE(cjson.code == 0);
   const auto cs = clients_from_json(cjson.out);
   REQUIRE(cs.size() == 2);  // this process, and the CLI itself
   CHECK(cs[0].holds.size() == 1);
   CHECK(cs[1].is_caller);
 
-  Run info = cli(with(server, {"--json", "info"}));
+  auto info = cli(with(server, {"--json", "info"}));
   REQUIRE(info.code == 0);
   const ServerInfo i = server_info_from_json(info.out);
   CHECK(i.objects == 2);
   CHECK(i.pid == server.pid());
-  Run table = cli(with(server, {"info"}));
+  auto table = cli(with(server, {"info"}));
   CHECK(has(table.out, "QueuePut"));
 
-  Run watch = cli(with(server, {"watch", "objects", "--interval", "0.05", "--count", "2"}));
+  auto watch = cli(with(server, {"watch", "objects", "--interval", "0.05", "--count", "2"}));
   REQUIRE(watch.code == 0);
   std::size_t headers = 0;
   for (auto at = watch.out.find("NAME"); at != std::string::npos;
@@ -123,7 +92,7 @@ TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth
 
   CHECK(has(cli(with(server, {"ping"})).out, "pong"));
   CHECK(cli(with(server, {"remove", "jobs"})).code == 0);
-  Run again = cli(with(server, {"remove", "jobs"}));
+  auto again = cli(with(server, {"remove", "jobs"}));
   CHECK(again.code == 1);
   CHECK(has(again.err, "no object named 'jobs'"));
   lock.release();
@@ -131,42 +100,41 @@ TEST_CASE("mpshare-cli: objects and clients show a held lock and a queue's depth
 
 TEST_CASE("mpshare-cli: shutdown needs --allow-shutdown, errors are clear", "[cli]") {
   {
-    test::ServerChild server;
-    Run denied = cli(with(server, {"shutdown"}));
+    test::ServerProgram server;
+    auto denied = cli(with(server, {"shutdown"}));
     CHECK(denied.code == 1);
     CHECK(has(denied.err, "only the process that started this server"));
-    Manager::connect(server.address(), AuthKey::from_file(server.key_file())).ping();
-    Run wrong_key = cli({"--connect", server.address(), "--authkey-file", "/nonexistent", "ping"});
+    Manager::connect(server.address("unix:"), AuthKey::from_file(server.keyfile())).ping();
+    auto wrong_key =
+        cli({"--connect", server.address("unix:"), "--authkey-file", "/nonexistent", "ping"});
     CHECK(wrong_key.code == 1);
-    Run no_address = cli({"info"});
+    auto no_address = cli({"info"});
     CHECK(no_address.code == 1);
     CHECK(has(no_address.err, "--connect"));
-    Run bad = cli(with(server, {"frobnicate"}));
+    auto bad = cli(with(server, {"frobnicate"}));
     CHECK(bad.code != 0);
   }
-  test::ServerChild server({"--allow-shutdown"});
-  Run stop = cli(with(server, {"shutdown"}));
+  test::ServerProgram server({"--allow-shutdown"});
+  auto stop = cli(with(server, {"shutdown"}));
   CHECK(stop.code == 0);
   CHECK(server.wait_exit() == 0);
 }
 
 TEST_CASE("mpshare-cli keygen: 32 random bytes, mode 0600, never overwrites", "[cli]") {
-  char tmpl[] = "/tmp/mpshare-keygen-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string file = std::string(tmpl) + "/key";
-  Run r = cli({"keygen", file});
+  test::TempDir dir;
+  const std::string file = dir / "key";
+  auto r = cli({"keygen", file});
   CHECK(r.code == 0);
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   CHECK(st.st_size == 32);
   const std::string first = AuthKey::from_file(file).bytes();
-  Run again = cli({"keygen", file});
+  auto again = cli({"keygen", file});
   CHECK(again.code == 1);
   CHECK(has(again.err, "never overwrites"));
   CHECK(AuthKey::from_file(file).bytes() == first);
-  const std::string other = std::string(tmpl) + "/key2";
+  const std::string other = dir / "key2";
   REQUIRE(cli({"keygen", other}).code == 0);
   CHECK(AuthKey::from_file(other).bytes() != first);
-  std::filesystem::remove_all(tmpl);
 }

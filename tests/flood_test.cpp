@@ -13,10 +13,10 @@
 #include <mpshare/mpshare.hpp>
 #include <thread>
 
+#include "program.hpp"
 #include "raw_client.hpp"
 #include "server/net/frame_reader.hpp"
 #include "server/server.hpp"
-#include "support.hpp"
 
 using namespace mpshare;
 using namespace std::chrono;
@@ -27,17 +27,13 @@ namespace {
 // A server spawned through a shell wrapper: `before` runs first (e.g.
 // "ulimit -n 48"), `args` are added to the server's command line.
 Manager spawn_with(const std::string& before, const std::string& args, SpawnOptions options = {}) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("mpshare-flood-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto wrapper = dir / "server";
+  test::TempDir dir;
+  const std::string wrapper = dir / "server";
   std::ofstream(wrapper) << "#!/bin/sh\n"
                          << before << "\nexec '" MPSHARE_SERVER_BINARY "' \"$@\" " << args << "\n";
   std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
-  options.server_program = wrapper.string();
-  Manager mgr = Manager::spawn(options);
-  std::filesystem::remove_all(dir);
-  return mgr;
+  options.server_program = wrapper;
+  return Manager::spawn(options);
 }
 
 // CPU time (user + system) process `pid` has used.
@@ -87,38 +83,6 @@ duration<double> wrong_key_attempt(test::RawClient& c) {
   REQUIRE(verdict);
   CHECK((*verdict)[0] != 0);
   return steady_clock::now() - t;
-}
-
-// Runs mpshare-server with `args`; returns what it wrote to stdout and
-// stderr until it printed "listening on" (then it is stopped) or exited.
-std::string run_server(const std::vector<std::string>& args) {
-  int out[2];
-  REQUIRE(::pipe(out) == 0);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out[1], 1);
-    ::dup2(out[1], 2);
-    ::close(out[0]);
-    std::vector<char*> argv{const_cast<char*>("mpshare-server")};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(MPSHARE_SERVER_BINARY, argv.data());
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  std::string text;
-  char buf[512];
-  while (text.find("listening on") == std::string::npos) {
-    pollfd p{out[0], POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) break;
-    const ssize_t n = ::read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  ::kill(pid, SIGTERM);
-  test::wait_child(pid, 10s);
-  ::close(out[0]);
-  return text;
 }
 
 }  // namespace
@@ -253,41 +217,38 @@ TEST_CASE("auth: keys shorter than 16 bytes are refused by clients and servers",
   o.key = "k";
   CHECK_THROWS_AS(server::Server(o), ValueError);
 
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("mpshare-keys-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto key = (dir / "key").string();
+  test::TempDir dir;
+  const std::string key = dir / "key";
   std::ofstream(key) << "short";
   std::filesystem::permissions(
       key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   CHECK_THROWS_AS(AuthKey::from_file(key), ValueError);
-  const std::vector<std::string> args{"--listen", "unix:" + (dir / "s.sock").string(),
-                                      "--authkey-file", key};
-  std::string out = run_server(args);
+  const auto r = test::run_program(
+      {MPSHARE_SERVER_BINARY, "--listen", "unix:" + (dir / "s.sock"), "--authkey-file", key}, 10s);
+  const std::string out = r.out + r.err;
   CHECK(out.find("listening on") == std::string::npos);
   CHECK(out.find("at least 16") != std::string::npos);
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("auth: the server warns when the key file is readable by others", "[flood][auth]") {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("mpshare-keymode-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto key = (dir / "key").string();
+  test::TempDir dir;
+  const std::string key = dir / "key";
   std::ofstream(key) << AuthKey::random().to_hex();
-  const std::vector<std::string> args{"--listen", "unix:" + (dir / "s.sock").string(),
-                                      "--authkey-file", key};
+  // What the server wrote to stdout and stderr once it listens.
+  const auto output = [&] {
+    test::ServerProgram server({"--authkey-file", key});
+    return server.out_text() + server.log_text();
+  };
   using std::filesystem::perms;
   std::filesystem::permissions(
       key, perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
-  std::string out = run_server(args);
+  std::string out = output();
   CHECK(out.find("listening on") != std::string::npos);
   CHECK(out.find("warn: auth key file") != std::string::npos);
   std::filesystem::permissions(key, perms::owner_read | perms::owner_write);
-  out = run_server(args);
+  out = output();
   CHECK(out.find("listening on") != std::string::npos);
-  CHECK(out.find("warning") == std::string::npos);
-  std::filesystem::remove_all(dir);
+  CHECK(out.find("warn: auth key file") == std::string::npos);
 }
 
 TEST_CASE("auth: a peer that keeps failing the handshake is slowed down, other peers are not",

@@ -5,11 +5,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "mpshare/mpshare.hpp"
-#include "server_child.hpp"
-#include "support.hpp"
+#include "program.hpp"
 
 using namespace mpshare;
 using namespace std::chrono_literals;
@@ -54,9 +54,11 @@ TEST_CASE("introspect: objects in detail show a lock's holder and token, a queue
   // A second connection waits for the held lock.
   auto waiter_mgr = Manager::connect(mgr.address(), mgr.key());
   auto waiter_lock = waiter_mgr.lock("held");
+  // Bounded: should a REQUIRE below fail, the future's destructor waits for
+  // it while `lock` is still held.
   auto waiting = std::async(std::launch::async, [&] {
-    const Grant g = waiter_lock.acquire();
-    waiter_lock.release();
+    const std::optional<Grant> g = waiter_lock.try_acquire_for(20s);
+    if (g) waiter_lock.release();
     return g;
   });
 
@@ -129,7 +131,9 @@ TEST_CASE("introspect: objects in detail show a lock's holder and token, a queue
   CHECK(saw_caller);
 
   lock.release();
-  CHECK(waiting.get().token > grant.token);
+  const std::optional<Grant> got = waiting.get();
+  REQUIRE(got.has_value());
+  CHECK(got->token > grant.token);
 }
 
 TEST_CASE("introspect: info counts requests per op, bytes and failed handshakes", "[introspect]") {
@@ -137,7 +141,9 @@ TEST_CASE("introspect: info counts requests per op, bytes and failed handshakes"
   auto d = mgr.dict<int, int>("d");
   for (int i = 0; i < 10; ++i) d.set(i, i);
   CHECK_THROWS_AS(d.get(99), KeyError);
-  CHECK_THROWS_AS(Manager::connect(mgr.address(), AuthKey::from_string("a wrong key of 32 bytes, not it")), AuthError);
+  CHECK_THROWS_AS(
+      Manager::connect(mgr.address(), AuthKey::from_string("a wrong key of 32 bytes, not it")),
+      AuthError);
   const ServerInfo info = mgr.info();
   CHECK(!info.version.empty());
   CHECK(info.pid == mgr.server_pid());
@@ -219,12 +225,12 @@ TEST_CASE("shutdown: only the spawning process may stop a spawned server",
 TEST_CASE("shutdown: with --allow-shutdown any client may stop the server",
           "[introspect][shutdown]") {
   for (const bool allow : {false, true}) {
-    test::ServerChild server(allow ? std::vector<std::string>{"--allow-shutdown"}
+    test::ServerProgram server(allow ? std::vector<std::string>{"--allow-shutdown"}
                                      : std::vector<std::string>{});
-    const AuthKey key = AuthKey::from_file(server.key_file());
-    CHECK(Manager::connect(server.address(), key).info().allow_shutdown == allow);
+    const AuthKey key = AuthKey::from_file(server.keyfile());
+    CHECK(Manager::connect(server.address("unix:"), key).info().allow_shutdown == allow);
     const pid_t child = test::fork_child([&] {
-      auto m = Manager::connect(server.address(), key);
+      auto m = Manager::connect(server.address("unix:"), key);
       if (allow) {
         m.shutdown();
       } else {
@@ -240,7 +246,7 @@ TEST_CASE("shutdown: with --allow-shutdown any client may stop the server",
     if (allow) {
       CHECK(server.wait_exit() == 0);
     } else {
-      Manager::connect(server.address(), key).ping();
+      Manager::connect(server.address("unix:"), key).ping();
     }
   }
 }

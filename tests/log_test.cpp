@@ -9,8 +9,8 @@
 #include <sstream>
 
 #include "mpshare/mpshare.hpp"
+#include "program.hpp"
 #include "raw_client.hpp"
-#include "server_child.hpp"
 
 using namespace mpshare;
 using namespace std::chrono_literals;
@@ -33,16 +33,16 @@ std::size_t count_matching(const std::vector<std::string>& lines, const std::reg
 
 TEST_CASE("log: connect, failed handshake, disconnect with what it released, shutdown by whom",
           "[log]") {
-  test::ServerChild server({"--log-level", "debug"});
-  const AuthKey key = AuthKey::from_file(server.key_file());
+  test::ServerProgram server({"--log-level", "debug"});
+  const AuthKey key = AuthKey::from_file(server.keyfile());
   std::uint64_t token = 0;
   {
-    auto mgr = Manager::connect(server.address(), key);
+    auto mgr = Manager::connect(server.address("unix:"), key);
     // A child takes the lock and exits holding it.
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     const pid_t child = test::fork_child([&] {
-      auto m = Manager::connect(server.address(), key);
+      auto m = Manager::connect(server.address("unix:"), key);
       const Grant g = m.lock("L").acquire();
       REQUIRE(::write(fds[1], &g.token, sizeof g.token) == sizeof g.token);
     });
@@ -50,7 +50,9 @@ TEST_CASE("log: connect, failed handshake, disconnect with what it released, shu
     REQUIRE(::read(fds[0], &token, sizeof token) == sizeof token);
     ::close(fds[0]);
     ::close(fds[1]);
-    CHECK_THROWS_AS(Manager::connect(server.address(), AuthKey::from_string("a wrong key of 32 bytes, not it")), AuthError);
+    CHECK_THROWS_AS(Manager::connect(server.address("unix:"),
+                                     AuthKey::from_string("a wrong key of 32 bytes, not it")),
+                    AuthError);
     // The lock is free once the child's session is gone.
     auto lock = mgr.lock("L");
     const Grant g = lock.acquire();
@@ -91,17 +93,17 @@ TEST_CASE("log: connect, failed handshake, disconnect with what it released, shu
 }
 
 TEST_CASE("log: info adds no line per request, a flood of one line is collapsed", "[log]") {
-  test::ServerChild server({"--log-level", "info"});
-  const std::string key = AuthKey::from_file(server.key_file()).bytes();
+  test::ServerProgram server({"--log-level", "info"});
+  const std::string key = AuthKey::from_file(server.keyfile()).bytes();
   {
-    test::RawClient raw(server.address());
+    test::RawClient raw(server.address("unix:"));
     REQUIRE(raw.handshake(key));
     for (std::uint64_t i = 1; i <= 200; ++i) {
       raw.send(test::request(0x0FFF, i, 0, ""));
       REQUIRE(raw.reply());  // each answered with an error
     }
   }  // closing it writes the disconnect line, after the summary
-  auto mgr = Manager::connect(server.address(), AuthKey::from_string(key));
+  auto mgr = Manager::connect(server.address("unix:"), AuthKey::from_string(key));
   mgr.dict<int, int>("d").set(1, 1);
   mgr.shutdown();
   CHECK(server.wait_exit() == 0);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -107,28 +108,66 @@ inline std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// mpshare-server with a key file and --address-file in a private
-// directory; stopped with SIGTERM (SIGKILL after 10 s) when destroyed.
+// mpshare-server run in a private directory, with --address-file there, a
+// key file of mode 0600 (unless `args` give --authkey-file) and a Unix
+// socket (unless they give --listen or --config). Its stdout and stderr go
+// to files (out_text(), log_text()). It gets --lifeline-fd, a pipe whose
+// write end only this process holds, so it stops when this process dies
+// however the test ends. Stopped with SIGTERM (SIGKILL after 10 s) when
+// destroyed.
 class ServerProgram {
  public:
-  explicit ServerProgram(std::vector<std::string> args,
+  explicit ServerProgram(std::vector<std::string> args = {},
                          std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    keyfile_ = dir_ / "key";
-    std::ofstream(keyfile_) << "a shared secret of 16 bytes or more";
-    std::filesystem::permissions(
-        keyfile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    // The value of `option` in `args` ("--option VALUE" or "--option=VALUE").
+    const auto given = [&](const std::string& option) -> std::optional<std::string> {
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == option && i + 1 < args.size()) return args[i + 1];
+        if (args[i].rfind(option + "=", 0) == 0) return args[i].substr(option.size() + 1);
+      }
+      return std::nullopt;
+    };
+    if (const auto key = given("--authkey-file")) {
+      keyfile_ = *key;
+    } else {
+      keyfile_ = dir_ / "key";
+      std::ofstream(keyfile_) << "a shared secret of 16 bytes or more";
+      std::filesystem::permissions(
+          keyfile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+      args.insert(args.begin(), {"--authkey-file", keyfile_});
+    }
+    if (!given("--listen") && !given("--config"))
+      args.insert(args.begin(), {"--listen", "unix:" + (dir_ / "s.sock")});
     address_file_ = dir_ / "addresses";
-    args.insert(args.begin(), {MPSHARE_SERVER_BINARY, "--authkey-file", keyfile_, "--address-file",
-                               address_file_});
+    const int out = ::open(out_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int err = ::open(log_file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int lifeline[2];
+    if (out < 0 || err < 0 || ::pipe2(lifeline, O_CLOEXEC) != 0) {
+      ::close(out);
+      ::close(err);
+      throw std::runtime_error("cannot make the server's output files and lifeline");
+    }
+    lifeline_ = lifeline[1];
+    args.insert(args.begin(), {MPSHARE_SERVER_BINARY, "--address-file", address_file_,
+                               "--lifeline-fd", std::to_string(lifeline[0])});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     std::fflush(nullptr);
     pid_ = ::fork();
-    if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      ::fcntl(lifeline[0], F_SETFD, 0);  // the server's; the write end closes on exec
       ::execv(argv[0], argv.data());
       ::_exit(127);
+    }
+    ::close(lifeline[0]);
+    ::close(out);
+    ::close(err);
+    if (pid_ < 0) {
+      ::close(lifeline_);
+      throw std::runtime_error("fork failed");
     }
     // The file appears whole once every listener is bound.
     const auto until = std::chrono::steady_clock::now() + timeout;
@@ -136,23 +175,32 @@ class ServerProgram {
       if (std::chrono::steady_clock::now() > until ||
           wait_gone(pid_, std::chrono::milliseconds(5))) {
         stop();
-        throw std::runtime_error("mpshare-server did not write its address file");
+        ::close(lifeline_);
+        throw std::runtime_error("mpshare-server did not write its address file: " + log_text());
       }
     }
     std::istringstream lines(read_text(address_file_));
     for (std::string l; std::getline(lines, l);) addresses_.push_back(l);
   }
-  ~ServerProgram() { stop(); }
+  ~ServerProgram() {
+    stop();
+    ::close(lifeline_);
+  }
   ServerProgram(const ServerProgram&) = delete;
   ServerProgram& operator=(const ServerProgram&) = delete;
 
-  // Sends SIGTERM and returns the exit code (see wait_child).
-  int stop() {
+  // Waits for the server to exit by itself (SIGKILL after `timeout`);
+  // its exit code (see wait_child).
+  int wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
     if (pid_ <= 0) return code_;
-    ::kill(pid_, SIGTERM);
-    code_ = wait_child(pid_, std::chrono::seconds(10));
+    code_ = wait_child(pid_, timeout);
     pid_ = -1;
     return code_;
+  }
+  // Sends SIGTERM and returns the exit code (see wait_child).
+  int stop() {
+    if (pid_ > 0) ::kill(pid_, SIGTERM);
+    return wait_exit();
   }
   pid_t pid() const { return pid_; }
   const std::vector<std::string>& addresses() const { return addresses_; }
@@ -165,11 +213,18 @@ class ServerProgram {
   const std::string& keyfile() const { return keyfile_; }
   const std::string& address_file() const { return address_file_; }
   const TempDir& dir() const { return dir_; }
+  // What it wrote to stdout and to stderr (its log) so far.
+  std::string out_text() const { return read_text(out_file()); }
+  std::string log_text() const { return read_text(log_file()); }
 
  private:
-  TempDir dir_;
+  std::string out_file() const { return output_ / "stdout"; }
+  std::string log_file() const { return output_ / "stderr"; }
+
+  TempDir dir_, output_;  // output_ apart: dir_ holds what the server is given and writes
   std::string keyfile_, address_file_;
   std::vector<std::string> addresses_;
+  int lifeline_ = -1;
   pid_t pid_ = -1;
   int code_ = -1;
 };

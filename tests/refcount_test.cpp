@@ -38,6 +38,25 @@ bool has_object(const Manager& mgr, const std::string& name) {
   return false;
 }
 
+// A forked child that is killed and reaped however the test ends, unless
+// kill() did so already.
+struct KilledAtExit {
+  pid_t pid;
+  explicit KilledAtExit(pid_t p) : pid(p) {}
+  KilledAtExit(const KilledAtExit&) = delete;
+  KilledAtExit& operator=(const KilledAtExit&) = delete;
+  ~KilledAtExit() {
+    if (pid > 0) kill();
+  }
+  // SIGKILL, then its exit code (see wait_child).
+  int kill() {
+    ::kill(pid, SIGKILL);
+    const int code = test::wait_child(pid, 30s);
+    pid = -1;
+    return code;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("refcount: ten thousand short-lived clients leave objects() at its baseline",
@@ -239,15 +258,14 @@ TEST_CASE("refcount: a killed process's references go with it", "[refcount]") {
   auto mgr = Manager::spawn();
   const std::size_t baseline = count_objects(mgr);
   test::Pipe ready;
-  pid_t pid = test::fork_child([&] {
+  KilledAtExit child{test::fork_child([&] {
     auto d = mgr.dict<std::string, std::int64_t>();
     ready.write("r");
     ::pause();
-  });
+  })};
   ready.read(1);
   CHECK(count_objects(mgr) == baseline + 1);
-  ::kill(pid, SIGKILL);
-  CHECK(test::wait_child(pid, 30s) == 128 + SIGKILL);
+  CHECK(child.kill() == 128 + SIGKILL);
   CHECK(wait_objects(mgr, baseline) == baseline);
 }
 
@@ -264,21 +282,20 @@ TEST_CASE("disconnect: releases a lock, a permit and a waiter among many objects
     return std::uint64_t(99);
   };
   test::Pipe ready;
-  pid_t pid = test::fork_child([&] {
+  KilledAtExit child{test::fork_child([&] {
     lock.acquire();
     sem.acquire();
     std::thread([&] { ev.wait(); }).detach();
     ready.write("r");
     ::pause();
-  });
+  })};
   ready.read(1);
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (waiters() != 1 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
   REQUIRE(waiters() == 1);
   CHECK_FALSE(lock.try_acquire().has_value());
   CHECK_FALSE(sem.try_acquire());
-  ::kill(pid, SIGKILL);
-  REQUIRE(test::wait_child(pid, 30s) == 128 + SIGKILL);
+  REQUIRE(child.kill() == 128 + SIGKILL);
   CHECK(lock.try_acquire_for(10s).has_value());
   CHECK(sem.try_acquire_for(10s));
   while (waiters() != 0 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
